@@ -1,0 +1,30 @@
+using System.CommandLine;
+using Kiln.Server.Hosting;
+
+namespace Kiln.Cli.Commands;
+
+/// <summary><c>kiln serve</c>: starts the identity service, console and image API in one process (§6 item 23).</summary>
+public static class ServeCommand
+{
+    public static readonly Option<string> Data = new("--data") { Description = "Data directory (SQLite database, images, demo files)", DefaultValueFactory = _ => "kiln-data" };
+    public static readonly Option<string?> Database = new("--database") { Description = "PostgreSQL connection string (\"Host=...\") for scale-out; default SQLite under --data" };
+
+    public static Command Create()
+    {
+        var urls = new Option<string>("--urls") { Description = "Addresses to listen on", DefaultValueFactory = _ => "http://127.0.0.1:5000" };
+        var storage = new Option<string?>("--storage") { Description = "Blob storage: s3://bucket?endpoint=...&region=...&forcePathStyle=true; default local disk under --data" };
+        var publicUrl = new Option<string?>("--public-url") { Description = "Base URL that clients use to reach Kiln (for status and image URLs)" };
+        var cmd = new Command("serve", "Start Kiln") { urls, Data, Database, storage, publicUrl };
+        cmd.SetAction(async (parse, ct) =>
+        {
+            var args = new List<string> { "--urls", parse.GetValue(urls)!, $"--Kiln:DataDir={parse.GetValue(Data)}" };
+            if (parse.GetValue(Database) is { Length: > 0 } db) args.Add($"--Kiln:Database={db}");
+            if (parse.GetValue(storage) is { Length: > 0 } st) args.Add($"--Kiln:Storage={st}");
+            if (parse.GetValue(publicUrl) is { Length: > 0 } pu) args.Add($"--Kiln:PublicBaseUrl={pu}");
+            var app = KilnApp.Build([.. args]);
+            await app.RunAsync();
+            return 0;
+        });
+        return cmd;
+    }
+}

@@ -1,0 +1,70 @@
+using Kiln.Server.Data;
+using Kiln.Server.Ims;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Kiln.Server.Hosting;
+
+/// <summary>
+/// Runs before the server listens: migrates the database, loads the pepper, keys and revocations,
+/// and bootstraps the demo org on first start. After the server is listening it prints the curl commands.
+/// </summary>
+public sealed class KilnInitializer(
+    IServiceScopeFactory scopes, IOptions<KilnOptions> options, IOptions<ImsOptions> ims, SecretHasher hasher, KeyRing keys,
+    RevocationList revocations, TimeProvider clock, IHostApplicationLifetime lifetime, IServer server,
+    IEnumerable<IStartupTask> startupTasks, ILogger<KilnInitializer> log) : IHostedService
+{
+    private DemoCredential? _created;
+
+    public async Task StartAsync(CancellationToken ct)
+    {
+        var o = options.Value;
+        Directory.CreateDirectory(o.FullDataDir);
+        await using (var scope = scopes.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<KilnDb>();
+            await db.Database.MigrateAsync(ct);
+            if (db.Database.IsSqlite()) await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", ct);
+            await hasher.InitializeAsync(db, ims, ct);
+            await keys.InitializeAsync(db, ct);
+            await revocations.LoadAsync(db, ct);
+            if (o.Bootstrap)
+            {
+                _created = await Bootstrap.RunAsync(db, hasher, clock, o.PublicBaseUrl ?? "http://127.0.0.1:5000", ct);
+                if (_created is not null) await Bootstrap.WriteFileAsync(o.FullDataDir, _created, ct);
+            }
+            foreach (var task in startupTasks) await task.RunAsync(scope.ServiceProvider, ct);
+        }
+        lifetime.ApplicationStarted.Register(() => _ = AnnounceAsync());
+        log.LogInformation("Kiln data in {DataDir} ({Database})", o.FullDataDir, o.UsesPostgres ? "PostgreSQL" : "SQLite");
+    }
+
+    public Task StopAsync(CancellationToken ct) => Task.CompletedTask;
+
+    private async Task AnnounceAsync()
+    {
+        try
+        {
+            var o = options.Value;
+            var address = o.PublicBaseUrl?.TrimEnd('/')
+                ?? server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()?.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal).Replace("[::]", "127.0.0.1", StringComparison.Ordinal);
+            if (_created is null || address is null) return;
+            var demo = _created with { BaseUrl = address };
+            await Bootstrap.WriteFileAsync(o.FullDataDir, demo, CancellationToken.None);
+            // Console, not ILogger: the secret is shown to the person who started Kiln and never reaches a log sink.
+            System.Console.Out.WriteLine(Bootstrap.CurlCommands(demo));
+        }
+        catch (Exception e)
+        {
+            log.LogWarning(e, "Could not announce the demo credential");
+        }
+    }
+}
+
+/// <summary>Feature areas that need one-time work at start-up (for example the first admin user).</summary>
+public interface IStartupTask
+{
+    Task RunAsync(IServiceProvider services, CancellationToken ct);
+}

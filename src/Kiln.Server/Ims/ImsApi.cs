@@ -1,0 +1,114 @@
+using System.Text;
+using System.Text.Json;
+using Kiln.Server.Data;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Kiln.Server.Ims;
+
+/// <summary>The identity service: token, JWKS, validate, invalidate and organizations (§1.7, §6 items 1-6).</summary>
+public static class ImsApi
+{
+    public static RouteGroupBuilder MapIms(this IEndpointRouteBuilder app)
+    {
+        var ims = app.MapGroup("/ims").WithTags("IMS");
+        ims.MapTokenEndpoint();
+        ims.MapGet("/keys", Keys).WithSummary("The JSON Web Key Set that verifies access tokens");
+        ims.MapPost("/validate_token/v1", ValidateAsync).DisableAntiforgery().WithSummary("Check a token; always 200");
+        ims.MapPost("/invalidate_token/v2", InvalidateAsync).DisableAntiforgery().WithSummary("Revoke a token");
+        ims.MapGet("/organizations/v6", OrganizationsAsync).WithSummary("The caller's organizations");
+        return ims;
+    }
+
+    private static Ok<JsonWebKeySetDto> Keys(KeyRing ring, HttpContext ctx)
+    {
+        ctx.Response.Headers.CacheControl = "public, max-age=300";
+        var keys = ring.VerifyingKeys.Select(k =>
+        {
+            var p = k.ECDsa.ExportParameters(false);
+            return new JsonWebKeyDto("EC", "sig", KeyRing.Algorithm, k.KeyId, "P-256",
+                Base64UrlEncoder.Encode(p.Q.X!), Base64UrlEncoder.Encode(p.Q.Y!));
+        }).ToList();
+        return TypedResults.Ok(new JsonWebKeySetDto(keys));
+    }
+
+    private static async Task<IResult> ValidateAsync(HttpContext ctx, TokenValidator validator, CancellationToken ct)
+    {
+        var (req, _) = await TokenRequest.ReadAsync(ctx.Request, ct);
+        var token = BearerOf(ctx) ?? req?["token"];
+        var (caller, reason) = await validator.ValidateAsync(token, ct);
+        TokenEndpoint.NoStore(ctx);
+        if (caller is null) return TypedResults.Ok(new ValidateResult(false, reason, null, null));
+        return TypedResults.Ok(new ValidateResult(true, null, PayloadOf(token!), caller.ExpiresAt.ToUnixTimeMilliseconds()));
+    }
+
+    private static async Task<IResult> InvalidateAsync(
+        HttpContext ctx, TokenValidator validator, RevocationList revocations, CredentialCache credentials, SecretHasher hasher, CancellationToken ct)
+    {
+        var (req, error) = await TokenRequest.ReadAsync(ctx.Request, ct);
+        if (req is null) return TokenEndpoint.Error(ctx, "invalid_request", error!);
+        var token = req["token"] ?? BearerOf(ctx);
+        if (token is null) return TokenEndpoint.Error(ctx, "invalid_request", "missing token parameter");
+        var (caller, _) = await validator.ValidateAsync(token, ct);
+        TokenEndpoint.NoStore(ctx);
+        if (caller is null) return TypedResults.Ok(new { }); // RFC 7009: an unknown or dead token is not an error
+        if (req["client_secret"] is { } secret)
+        {
+            var cred = await credentials.GetAsync(caller.ClientId, ct);
+            var hash = hasher.Hash(secret);
+            if (cred is null || req["client_id"] is { } id && id != caller.ClientId
+                || !cred.Secrets.Any(s => System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(s.Hash, hash)))
+                return TokenEndpoint.Error(ctx, "invalid_client", "invalid client_secret parameter");
+        }
+        await revocations.RevokeAsync(caller.Jti, caller.ExpiresAt, ct);
+        return TypedResults.Ok(new { });
+    }
+
+    private static async Task<IResult> OrganizationsAsync(HttpContext ctx, TokenValidator validator, KilnDb db, IEnumerable<IOrgDirectory> directories, CancellationToken ct)
+    {
+        var (caller, _) = await validator.ValidateAsync(BearerOf(ctx), ct);
+        if (caller is null) return TokenEndpoint.Error(ctx, "invalid_token", "Oauth token is not valid", 401);
+        var orgIds = new HashSet<long>();
+        if (caller.IsCredential) orgIds.Add(caller.OrgId);
+        foreach (var d in directories) orgIds.UnionWith(await d.OrgsOfAsync(caller, ct));
+        var orgs = await db.Orgs.AsNoTracking().Where(o => orgIds.Contains(o.Id)).OrderBy(o => o.Name).ToListAsync(ct);
+        return TypedResults.Ok(orgs.Select(o => new ImsOrgDto(
+            new ImsOrgRef(o.Code[..o.Code.IndexOf('@')], o.Code[(o.Code.IndexOf('@') + 1)..]), o.Name, o.Code,
+            o.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), "Enterprise")).ToList());
+    }
+
+    internal static string? BearerOf(HttpContext ctx)
+    {
+        var h = ctx.Request.Headers.Authorization.ToString();
+        return h.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? h[7..].Trim() : null;
+    }
+
+    private static JsonElement? PayloadOf(string token)
+    {
+        try
+        {
+            var json = Encoding.UTF8.GetString(Base64UrlEncoder.DecodeBytes(token.Split('.')[1]));
+            return JsonDocument.Parse(json).RootElement.Clone();
+        }
+        catch (Exception e) when (e is FormatException or JsonException or IndexOutOfRangeException) { return null; }
+    }
+}
+
+public sealed record JsonWebKeyDto(string kty, string use, string alg, string kid, string crv, string x, string y);
+public sealed record JsonWebKeySetDto(IReadOnlyList<JsonWebKeyDto> keys);
+
+public sealed record ValidateResult(
+    [property: System.Text.Json.Serialization.JsonPropertyName("valid")] bool Valid,
+    [property: System.Text.Json.Serialization.JsonPropertyName("reason"), System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? Reason,
+    [property: System.Text.Json.Serialization.JsonPropertyName("token"), System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] JsonElement? Token,
+    [property: System.Text.Json.Serialization.JsonPropertyName("expires_at"), System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] long? ExpiresAt);
+
+public sealed record ImsOrgRef(string ident, string authSrc);
+public sealed record ImsOrgDto(ImsOrgRef orgRef, string orgName, string orgCode, string orgId, string orgType);
+
+/// <summary>Lets the user-accounts feature list the orgs a user token may see.</summary>
+public interface IOrgDirectory
+{
+    Task<IReadOnlyCollection<long>> OrgsOfAsync(ImsCaller caller, CancellationToken ct);
+}

@@ -1,0 +1,64 @@
+using Kiln.Server.Hosting;
+
+namespace Kiln.Server.Ims;
+
+/// <summary>Endpoint metadata: this route needs a valid IMS bearer token, a matching x-api-key and these scopes.</summary>
+public sealed class ImsGateMetadata;
+
+public sealed record RequiredScopes(IReadOnlyList<string> Scopes);
+
+/// <summary>
+/// The one gate for resource APIs (§6 items 7-8). It runs after routing and before model binding,
+/// so nothing about a request is parsed until its caller is known.
+/// </summary>
+public static class ImsGate
+{
+    public static TBuilder RequireIms<TBuilder>(this TBuilder builder, params string[] scopes) where TBuilder : IEndpointConventionBuilder
+    {
+        builder.WithMetadata(new ImsGateMetadata());
+        if (scopes.Length > 0) builder.WithMetadata(new RequiredScopes(scopes));
+        return builder;
+    }
+
+    public static TBuilder RequireScopes<TBuilder>(this TBuilder builder, params string[] scopes) where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(new RequiredScopes(scopes));
+
+    public static IApplicationBuilder UseImsGate(this IApplicationBuilder app) => app.Use(async (ctx, next) =>
+    {
+        var endpoint = ctx.GetEndpoint();
+        if (endpoint?.Metadata.GetMetadata<ImsGateMetadata>() is null)
+        {
+            await next(ctx);
+            return;
+        }
+        var validator = ctx.RequestServices.GetRequiredService<TokenValidator>();
+        var (caller, _) = await validator.ValidateAsync(ImsApi.BearerOf(ctx), ctx.RequestAborted);
+        if (caller is null)
+        {
+            await ApiErrors.TokenInvalid().ExecuteAsync(ctx);
+            return;
+        }
+        var apiKey = ctx.Request.Headers["x-api-key"].ToString();
+        if (apiKey.Length == 0)
+        {
+            await ApiErrors.ApiKeyMissing().ExecuteAsync(ctx);
+            return;
+        }
+        if (!string.Equals(apiKey, caller.ClientId, StringComparison.Ordinal))
+        {
+            await ApiErrors.ApiKeyInvalid().ExecuteAsync(ctx);
+            return;
+        }
+        // Every RequiredScopes on the endpoint (group and route) must be satisfied.
+        foreach (var required in endpoint.Metadata.GetOrderedMetadata<RequiredScopes>())
+        {
+            var missing = required.Scopes.FirstOrDefault(s => !caller.HasScope(s));
+            if (missing is null) continue;
+            ctx.Response.Headers["x-access-error"] = "invalid_ims_scope";
+            await ApiErrors.Forbidden($"Missing required IMS scope: {missing}").ExecuteAsync(ctx);
+            return;
+        }
+        ctx.Items[ImsCaller.ItemKey] = caller;
+        await next(ctx);
+    });
+}

@@ -1,0 +1,54 @@
+using System.Security.Cryptography;
+using System.Text;
+using Kiln.Server.Data;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Kiln.Server.Ims;
+
+/// <summary>
+/// All client-secret handling in one place. Secrets are 256 random bits, so a fast keyed hash
+/// (HMAC-SHA256 under a server pepper) is as strong as a slow password hash and costs microseconds.
+/// Comparison is fixed-time. Nothing here logs a secret.
+/// </summary>
+public sealed class SecretHasher
+{
+    public const string Prefix = "kiln_s2s_";
+    private const string PepperKey = "secret-pepper";
+    private byte[]? _pepper;
+
+    public static string NewSecret() => Prefix + Base64UrlEncode(RandomNumberGenerator.GetBytes(32));
+
+    public static string HintOf(string secret) => secret[..Math.Min(secret.Length, Prefix.Length + 4)] + "…";
+
+    public byte[] Hash(string secret)
+    {
+        var pepper = _pepper ?? throw new InvalidOperationException("SecretHasher used before InitializeAsync.");
+        return HMACSHA256.HashData(pepper, Encoding.UTF8.GetBytes(secret));
+    }
+
+    public bool Verify(string presented, byte[] storedHash) =>
+        CryptographicOperations.FixedTimeEquals(Hash(presented), storedHash);
+
+    /// <summary>Loads the pepper from configuration, or from the database (creating it once).</summary>
+    public async Task InitializeAsync(KilnDb db, IOptions<ImsOptions> options, CancellationToken ct)
+    {
+        if (options.Value.SecretPepper is { Length: > 0 } configured)
+        {
+            _pepper = Convert.FromBase64String(configured);
+            return;
+        }
+        var row = await db.ServerSettings.AsNoTracking().FirstOrDefaultAsync(s => s.Key == PepperKey, ct);
+        if (row is null)
+        {
+            db.ServerSettings.Add(new ServerSetting { Key = PepperKey, Value = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) });
+            try { await db.SaveChangesAsync(ct); }
+            catch (DbUpdateException) { db.ChangeTracker.Clear(); } // another node won the race
+            row = await db.ServerSettings.AsNoTracking().FirstAsync(s => s.Key == PepperKey, ct);
+        }
+        _pepper = Convert.FromBase64String(row.Value);
+    }
+
+    private static string Base64UrlEncode(byte[] bytes) =>
+        Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+}

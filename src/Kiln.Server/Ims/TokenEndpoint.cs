@@ -1,0 +1,133 @@
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Kiln.Server.Ims;
+
+public sealed record TokenResponse(
+    [property: JsonPropertyName("access_token")] string AccessToken,
+    [property: JsonPropertyName("token_type")] string TokenType,
+    [property: JsonPropertyName("expires_in")] int ExpiresIn);
+
+public sealed record OAuthError(
+    [property: JsonPropertyName("error")] string Error,
+    [property: JsonPropertyName("error_description")] string? ErrorDescription);
+
+/// <summary>
+/// <c>POST /ims/token/v2|v3|v4</c>: OAuth 2.0 client credentials, answered the way Adobe IMS does (§1.3, §1.4, §6 items 1-5).
+/// Each check is a small step that rejects early with a catalogued error.
+/// </summary>
+public static class TokenEndpoint
+{
+    public const string ClientCredentials = "client_credentials";
+
+    public static void MapTokenEndpoint(this RouteGroupBuilder ims)
+    {
+        foreach (var version in new[] { "v2", "v3", "v4" })
+            ims.MapPost($"/token/{version}", (HttpContext ctx, TokenService svc, CancellationToken ct) => svc.HandleAsync(ctx, version, ct))
+               .WithName($"Token{version.ToUpperInvariant()}")
+               .WithSummary($"Mint an access token (client_credentials), IMS {version}")
+               .DisableAntiforgery()
+               .Produces<TokenResponse>()
+               .Produces<OAuthError>(400)
+               .Produces<OAuthError>(429);
+    }
+
+    internal static JsonHttpResult<OAuthError> Error(HttpContext ctx, string error, string description, int status = 400)
+    {
+        NoStore(ctx);
+        return TypedResults.Json(new OAuthError(error, description), statusCode: status);
+    }
+
+    internal static void NoStore(HttpContext ctx)
+    {
+        ctx.Response.Headers.CacheControl = "no-store";
+        ctx.Response.Headers.Pragma = "no-cache";
+    }
+}
+
+/// <summary>The token endpoint's steps. Other grants (the device flow) plug in through <see cref="IGrantHandler"/>.</summary>
+public sealed class TokenService(
+    CredentialCache credentials, SecretHasher hasher, TokenIssuer issuer, BruteForceGuard guard, UsageTracker usage,
+    TimeProvider clock, IEnumerable<IGrantHandler> grants, ILogger<TokenService> log)
+{
+    public async Task<IResult> HandleAsync(HttpContext ctx, string version, CancellationToken ct)
+    {
+        var (req, readError) = await TokenRequest.ReadAsync(ctx.Request, ct);
+        if (req is null) return TokenEndpoint.Error(ctx, "invalid_request", readError!);
+        var grant = req["grant_type"];
+        if (grant is null) return TokenEndpoint.Error(ctx, "invalid_request", "missing grant_type parameter");
+        if (grant != TokenEndpoint.ClientCredentials)
+        {
+            var other = grants.FirstOrDefault(g => g.GrantType == grant);
+            return other is null
+                ? TokenEndpoint.Error(ctx, "unsupported_grant_type", $"grant_type '{Truncate(grant)}' is not supported")
+                : await other.HandleAsync(ctx, req, ct);
+        }
+        return await ClientCredentialsAsync(ctx, version, req, ct);
+    }
+
+    private async Task<IResult> ClientCredentialsAsync(HttpContext ctx, string version, TokenRequest req, CancellationToken ct)
+    {
+        var clientId = req["client_id"];
+        if (clientId is null) return TokenEndpoint.Error(ctx, "invalid_request", "missing client_id parameter");
+        var address = ctx.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        if (guard.RetryAfter(clientId, address) is { } wait) return TooMany(ctx, wait);
+
+        var cred = clientId.Length <= 64 ? await credentials.GetAsync(clientId, ct) : null;
+        if (cred is null || !cred.Enabled)
+        {
+            guard.RecordFailure(clientId.Length <= 64 ? clientId : null, address);
+            return TokenEndpoint.Error(ctx, "invalid_client", "invalid client_id parameter");
+        }
+        var secret = req["client_secret"];
+        if (secret is null) return TokenEndpoint.Error(ctx, "invalid_request", "missing client_secret parameter");
+        var matched = MatchSecret(cred, secret);
+        if (matched is null)
+        {
+            guard.RecordFailure(clientId, address);
+            log.LogInformation("Rejected client_secret for client {ClientId} from {Address}", clientId, address);
+            return TokenEndpoint.Error(ctx, "invalid_client", "invalid client_secret parameter");
+        }
+        if (version == "v2" && req["org_id"] is { } orgId && !string.Equals(orgId, cred.OrgCode, StringComparison.OrdinalIgnoreCase))
+            return TokenEndpoint.Error(ctx, "invalid_request", "invalid org_id parameter");
+
+        var requested = Services.ParseScopes(req["scope"]);
+        var notGranted = requested.Where(s => !cred.GrantedScopes.Contains(s, StringComparer.Ordinal)).ToList();
+        if (notGranted.Count > 0)
+            return TokenEndpoint.Error(ctx, "invalid_scope", $"invalid scope parameter: {Truncate(string.Join(',', notGranted))} not granted to this client");
+        var scopes = requested.Count > 0 ? requested : cred.GrantedScopes;
+
+        var token = issuer.Issue(new TokenSubject(cred.ClientId, cred.TechnicalAccountId, cred.OrgCode, cred.Id, matched.Uuid, scopes));
+        usage.Record(matched.Uuid, clock.GetUtcNow(), TokenEndpoint.ClientCredentials);
+        TokenEndpoint.NoStore(ctx);
+        return TypedResults.Ok(new TokenResponse(token.AccessToken, "bearer", token.ExpiresInSeconds));
+    }
+
+    private SecretSnapshot? MatchSecret(CredentialSnapshot cred, string presented)
+    {
+        if (presented.Length > 256) return null;
+        var hash = hasher.Hash(presented);
+        var now = clock.GetUtcNow();
+        SecretSnapshot? match = null;
+        // Compare against every secret in fixed time, so timing says nothing about which one matched.
+        foreach (var s in cred.Secrets)
+            if (System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(hash, s.Hash) && (s.ExpiresAt is null || s.ExpiresAt > now))
+                match = s;
+        return match;
+    }
+
+    private static JsonHttpResult<OAuthError> TooMany(HttpContext ctx, TimeSpan wait)
+    {
+        ctx.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return TokenEndpoint.Error(ctx, "too_many_requests", "too many failed attempts; retry later", 429);
+    }
+
+    private static string Truncate(string s) => s.Length <= 100 ? s : s[..100] + "…";
+}
+
+/// <summary>A grant type other than client_credentials (for example the device flow).</summary>
+public interface IGrantHandler
+{
+    string GrantType { get; }
+    Task<IResult> HandleAsync(HttpContext ctx, TokenRequest request, CancellationToken ct);
+}

@@ -1,0 +1,108 @@
+using System.Text;
+
+namespace Kiln.Server.Ims;
+
+/// <summary>
+/// The parameters of an IMS POST, merged from the query string, the body and HTTP Basic (§1.2).
+/// Accepts properly encoded forms, the FF-SDK's unencoded concatenation, and multipart/form-data.
+/// Body parameters win over query parameters; Basic fills client_id/client_secret when absent.
+/// </summary>
+public sealed class TokenRequest
+{
+    public const int MaxBodyBytes = 64 * 1024;
+    private readonly Dictionary<string, string> _values = new(StringComparer.Ordinal);
+
+    public string? this[string name] => _values.TryGetValue(name, out var v) && v.Length > 0 ? v : null;
+
+    public static async Task<(TokenRequest? Request, string? Error)> ReadAsync(HttpRequest http, CancellationToken ct)
+    {
+        var r = new TokenRequest();
+        foreach (var (k, v) in http.Query) r._values[k] = v.ToString().Trim();
+
+        if (http.ContentLength > MaxBodyBytes) return (null, "request body too large");
+        var contentType = http.ContentType ?? "";
+        if (contentType.StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase))
+        {
+            try
+            {
+                var form = await http.ReadFormAsync(ct);
+                foreach (var (k, v) in form) r._values[k] = v.ToString().Trim();
+            }
+            catch (Exception e) when (e is InvalidDataException or IOException or BadHttpRequestException)
+            {
+                return (null, "malformed multipart body");
+            }
+        }
+        else if (!contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
+        {
+            // Anything else (urlencoded, text/plain, or no type at all, as curl -d without -H sends) is read as a form.
+            var body = await ReadBodyAsync(http, ct);
+            if (body is null) return (null, "request body too large");
+            foreach (var (k, v) in ParseForm(body)) r._values[k] = v.Trim();
+        }
+        r.ApplyBasic(http.Headers.Authorization.ToString());
+        return (r, null);
+    }
+
+    /// <summary>
+    /// Splits on '&amp;' and the first '='. Percent-escapes and '+' are decoded; an invalid escape is kept
+    /// literally instead of failing, which is what the unencoded FF-SDK body needs.
+    /// </summary>
+    public static IEnumerable<KeyValuePair<string, string>> ParseForm(string body)
+    {
+        foreach (var pair in body.Split('&', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var eq = pair.IndexOf('=');
+            var key = Decode(eq < 0 ? pair : pair[..eq]).Trim();
+            var value = eq < 0 ? "" : Decode(pair[(eq + 1)..]);
+            if (key.Length > 0) yield return new(key, value);
+        }
+    }
+
+    private static string Decode(string s)
+    {
+        s = s.Replace('+', ' ');
+        if (!s.Contains('%')) return s;
+        var bytes = new List<byte>(s.Length);
+        for (var i = 0; i < s.Length; i++)
+        {
+            if (s[i] == '%' && i + 2 < s.Length && IsHex(s[i + 1]) && IsHex(s[i + 2]))
+            {
+                bytes.Add(Convert.ToByte(s.Substring(i + 1, 2), 16));
+                i += 2;
+            }
+            else bytes.AddRange(Encoding.UTF8.GetBytes(s[i].ToString()));
+        }
+        return Encoding.UTF8.GetString(bytes.ToArray());
+    }
+
+    private static bool IsHex(char c) => char.IsAsciiHexDigit(c);
+
+    private void ApplyBasic(string authorization)
+    {
+        if (!authorization.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase)) return;
+        string decoded;
+        try { decoded = Encoding.UTF8.GetString(Convert.FromBase64String(authorization[6..].Trim())); }
+        catch (FormatException) { return; }
+        var colon = decoded.IndexOf(':');
+        if (colon <= 0) return;
+        // RFC 6749 §2.3.1: Basic credentials are form-encoded before base64.
+        var id = Uri.UnescapeDataString(decoded[..colon].Replace('+', ' '));
+        var secret = Uri.UnescapeDataString(decoded[(colon + 1)..].Replace('+', ' '));
+        if (this["client_id"] is null) _values["client_id"] = id;
+        if (this["client_secret"] is null) _values["client_secret"] = secret;
+    }
+
+    private static async Task<string?> ReadBodyAsync(HttpRequest http, CancellationToken ct)
+    {
+        using var ms = new MemoryStream();
+        var buffer = new byte[8192];
+        int n;
+        while ((n = await http.Body.ReadAsync(buffer, ct)) > 0)
+        {
+            if (ms.Length + n > MaxBodyBytes) return null;
+            ms.Write(buffer, 0, n);
+        }
+        return Encoding.UTF8.GetString(ms.GetBuffer(), 0, (int)ms.Length);
+    }
+}

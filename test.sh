@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# The whole test suite, on a fresh machine or a warm one.
+#   1. installs what the tests need, skipping what is already there: PostgreSQL and Chromium (Debian), s3rver (npm);
+#   2. starts PostgreSQL and s3rver on loopback with throwaway data, and stops them on exit;
+#   3. builds and runs every test project;
+#   4. ends with one line: "N passed, N failed".
+# Extra arguments go to `dotnet test` (for example: ./test.sh --filter "FullyQualifiedName~Ims").
+set -uo pipefail
+cd "$(dirname "$0")"
+ROOT=$(pwd)
+log() { printf '[test.sh] %s\n' "$*" >&2; }
+
+need_apt=()
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  log "installing ${need_apt[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null \
+    || { log "apt-get install failed"; exit 1; }
+fi
+if [ ! -x tools/s3/node_modules/.bin/s3rver ] && [ ! -f tools/s3/node_modules/s3rver/bin/s3rver.js ]; then
+  log "installing s3rver (npm ci)"
+  (cd tools/s3 && npm ci --silent --no-audit --no-fund >/dev/null) || { log "npm ci failed"; exit 1; }
+fi
+
+RUN=$(mktemp -d /tmp/kiln-test-run.XXXXXX)
+chmod 755 "$RUN"
+PIDS=()
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+PGPORT=${KILN_TEST_PG_PORT:-55432}
+S3PORT=${KILN_TEST_S3_PORT:-54568}
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+  if [ -f "$RUN/pg/postmaster.pid" ]; then runuser -u postgres -- "$PGBIN/pg_ctl" -D "$RUN/pg" -m immediate stop >/dev/null 2>&1; fi
+  rm -rf "$RUN"
+}
+trap cleanup EXIT
+
+log "starting PostgreSQL on 127.0.0.1:$PGPORT"
+chown postgres: "$RUN" 2>/dev/null || true
+if runuser -u postgres -- "$PGBIN/initdb" -D "$RUN/pg" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$RUN/initdb.log" 2>&1 \
+  && runuser -u postgres -- "$PGBIN/pg_ctl" -D "$RUN/pg" -l "$RUN/pg.log" -o "-c listen_addresses=127.0.0.1 -p $PGPORT -k $RUN -c max_connections=300 -c fsync=off" -w start >/dev/null; then
+  export KILN_TEST_POSTGRES="Host=127.0.0.1;Port=$PGPORT;Username=postgres;Database=postgres"
+else
+  log "PostgreSQL did not start"; cat "$RUN/initdb.log" "$RUN/pg.log" 2>/dev/null >&2; exit 1
+fi
+
+log "starting s3rver on 127.0.0.1:$S3PORT"
+mkdir -p "$RUN/s3"
+node tools/s3/node_modules/s3rver/bin/s3rver.js -d "$RUN/s3" -a 127.0.0.1 -p "$S3PORT" --silent >"$RUN/s3.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 1 50); do (echo > /dev/tcp/127.0.0.1/$S3PORT) 2>/dev/null && break; sleep 0.1; done
+export KILN_TEST_S3="http://127.0.0.1:$S3PORT"
+export KILN_TEST_CHROMIUM=/usr/bin/chromium
+
+log "building"
+dotnet build Kiln.slnx -c Release --nologo -v q -clp:ErrorsOnly || { echo "0 passed, 1 failed"; exit 1; }
+
+RESULTS="$ROOT/TestResults"
+rm -rf "$RESULTS"
+log "testing"
+dotnet test Kiln.slnx -c Release --no-build --nologo -v q --logger "trx" --results-directory "$RESULTS" "$@"
+rc=$?
+
+python3 - "$RESULTS" <<'PY'
+import sys, glob, xml.etree.ElementTree as ET
+passed = failed = skipped = 0
+for f in glob.glob(sys.argv[1] + "/*.trx"):
+    c = ET.parse(f).getroot().find(".//{*}ResultSummary/{*}Counters")
+    if c is None: continue
+    passed += int(c.get("passed", 0)); failed += int(c.get("failed", 0)) + int(c.get("error", 0)) + int(c.get("timeout", 0)) + int(c.get("aborted", 0))
+    skipped += int(c.get("notExecuted", 0))
+print(f"{passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))
+PY
+exit $rc

@@ -1,0 +1,93 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Kiln.Server.Tests.Infrastructure;
+
+/// <summary>
+/// Kiln as a separate OS process (<c>kiln serve</c>), for tests that restart or kill -9 the server.
+/// </summary>
+public sealed class KilnProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+
+    private KilnProcess(Process p, string baseUrl, string dataDir)
+    {
+        _process = p;
+        BaseUrl = baseUrl;
+        DataDir = dataDir;
+    }
+
+    public string BaseUrl { get; }
+    public string DataDir { get; }
+    public string Output { get { lock (_output) return _output.ToString(); } }
+
+    public static string KilnDll => Path.Combine(AppContext.BaseDirectory, "kiln.dll");
+
+    public static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+
+    public static async Task<KilnProcess> StartAsync(string dataDir, int? port = null, IDictionary<string, string>? env = null, params string[] extraArgs)
+    {
+        var url = $"http://127.0.0.1:{port ?? FreePort()}";
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { KilnDll, "serve", "--urls", url, "--data", dataDir }.Concat(extraArgs)) psi.ArgumentList.Add(a);
+        if (env is not null) foreach (var (k, v) in env) psi.Environment[k] = v;
+        var p = Process.Start(psi)!;
+        var kp = new KilnProcess(p, url, dataDir);
+        p.OutputDataReceived += (_, e) => { lock (kp._output) kp._output.AppendLine(e.Data); };
+        p.ErrorDataReceived += (_, e) => { lock (kp._output) kp._output.AppendLine(e.Data); };
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+        await kp.WaitReadyAsync();
+        return kp;
+    }
+
+    private async Task WaitReadyAsync()
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_process.HasExited) throw new InvalidOperationException($"kiln exited with {_process.ExitCode}:\n{Output}");
+            try
+            {
+                using var res = await http.GetAsync(BaseUrl + "/health/ready");
+                if (res.IsSuccessStatusCode) return;
+            }
+            catch (HttpRequestException) { }
+            catch (TaskCanceledException) { }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"kiln did not become ready:\n{Output}");
+    }
+
+    /// <summary>kill -9: no shutdown hooks run.</summary>
+    public void Kill()
+    {
+        if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+        _process.WaitForExit(10_000);
+    }
+
+    /// <summary>SIGTERM, as a service manager would: a clean shutdown.</summary>
+    public async Task StopAsync()
+    {
+        if (_process.HasExited) return;
+        using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) await kill.WaitForExitAsync();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        await _process.WaitForExitAsync(cts.Token);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Kill();
+        _process.Dispose();
+        await Task.CompletedTask;
+    }
+}
