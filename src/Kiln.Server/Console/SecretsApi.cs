@@ -36,16 +36,19 @@ public static class SecretsApi
         var cred = await access.CredentialForSecretsAsync(caller, orgId, credentialId, ct);
         if (cred is null) return ApiErrors.NotFound("Credential Not Found");
         var limit = options.Value.MaxSecretsPerCredential;
-        if (await db.ClientSecrets.CountAsync(s => s.CredentialId == cred.Id, ct) >= limit)
-            return LimitReached(limit);
-
         var plaintext = SecretHasher.NewSecret();
         var secret = NewSecret(cred.Id, plaintext, hasher, clock);
-        db.ClientSecrets.Add(secret);
-        Audit.Write(db, ctx, clock, caller, cred.OrgId, "secret.add", $"credential:{cred.Id}/secret:{secret.Uuid}");
-        await db.SaveChangesAsync(ct);
-        // Two concurrent adds can both pass the first count; the later one backs out.
-        if (await db.ClientSecrets.CountAsync(s => s.CredentialId == cred.Id && s.CreatedAt <= secret.CreatedAt, ct) > limit)
+        // SQLite transactions begin IMMEDIATE, so count-then-insert is serialised per database.
+        await using (var tx = await db.Database.BeginTransactionAsync(ct))
+        {
+            if (await db.ClientSecrets.CountAsync(s => s.CredentialId == cred.Id, ct) >= limit) return LimitReached(limit);
+            db.ClientSecrets.Add(secret);
+            Audit.Write(db, ctx, clock, caller, cred.OrgId, "secret.add", $"credential:{cred.Id}/secret:{secret.Uuid}");
+            await db.SaveChangesAsync(ct);
+            await tx.CommitAsync(ct);
+        }
+        // Where transactions do not serialise (PostgreSQL read committed), a racing add backs out; never exceed the limit.
+        if (await db.ClientSecrets.CountAsync(s => s.CredentialId == cred.Id, ct) > limit)
         {
             await db.ClientSecrets.Where(s => s.Uuid == secret.Uuid).ExecuteDeleteAsync(ct);
             return LimitReached(limit);

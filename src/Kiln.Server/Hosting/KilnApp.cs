@@ -73,7 +73,14 @@ public static class KilnApp
     public static WebApplication UseKiln(this WebApplication app)
     {
         app.UseRequestId();
-        app.UseExceptionHandler(e => e.Run(ctx => ApiErrors.Error(500, "runtime_error", "Internal error; see x-request-id in the server log.").ExecuteAsync(ctx)));
+        app.UseExceptionHandler(e => e.Run(ctx =>
+        {
+            // Binding failures (bad query values, unreadable bodies) are the client's fault: 400, never 500.
+            var error = ctx.Features.Get<Microsoft.AspNetCore.Diagnostics.IExceptionHandlerFeature>()?.Error;
+            return (error is BadHttpRequestException bad
+                ? ApiErrors.Error(bad.StatusCode, bad.StatusCode == 413 ? "request_too_large" : "bad_request", bad.Message)
+                : ApiErrors.Error(500, "runtime_error", "Internal error; see x-request-id in the server log.")).ExecuteAsync(ctx);
+        }));
         app.UseStatusCodePages(async ctx =>
         {
             var r = ctx.HttpContext.Response;

@@ -93,6 +93,35 @@ public class KilnFactory : WebApplicationFactory<Program>
 
     public async Task<HttpClient> DemoClientAsync(string? scope = null) => Authed(await DemoTokenAsync(scope), Demo.ClientId);
 
+    /// <summary>
+    /// Creates another credential straight in the database (in a new org unless one is given), subscribed to the
+    /// given services, and returns its client id and plaintext secret.
+    /// </summary>
+    public async Task<(string ClientId, string Secret, long OrgId, long CredentialId)> SeedCredentialAsync(long? orgId = null, params string[] sdkCodes)
+    {
+        using var scope = Services.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<Kiln.Server.Data.KilnDb>();
+        var hasher = scope.ServiceProvider.GetRequiredService<Kiln.Server.Ims.SecretHasher>();
+        var clock = scope.ServiceProvider.GetRequiredService<TimeProvider>();
+        var now = clock.GetUtcNow();
+        if (orgId is null)
+        {
+            var org = new Kiln.Server.Data.Org { Id = Ids.NewOrgId(), Code = Ids.NewOrgCode(), Name = "Other Org " + Guid.NewGuid().ToString("N")[..6], CreatedAt = now };
+            db.Orgs.Add(org);
+            orgId = org.Id;
+        }
+        var project = Bootstrap.NewProject(orgId.Value, "p" + Guid.NewGuid().ToString("N")[..8], "Seeded project", "test", now);
+        var ws = Bootstrap.NewWorkspace(orgId.Value, project.Id, "Production", "test", now);
+        var cred = Bootstrap.NewCredential(orgId.Value, project.Id, ws.Id, "Seeded credential", now);
+        foreach (var code in sdkCodes.Length > 0 ? sdkCodes : [Kiln.Server.Ims.Services.Firefly, Kiln.Server.Ims.Services.IoManagement])
+            cred.Services.Add(new Kiln.Server.Data.CredentialService { SdkCode = code, SubscribedAt = now });
+        var secret = Kiln.Server.Ims.SecretHasher.NewSecret();
+        cred.Secrets.Add(Kiln.Server.Console.SecretsApi.NewSecret(cred.Id, secret, hasher, clock));
+        db.AddRange(project, ws, cred);
+        await db.SaveChangesAsync();
+        return (cred.ClientId, secret, orgId.Value, cred.Id);
+    }
+
     protected override void Dispose(bool disposing)
     {
         base.Dispose(disposing);
