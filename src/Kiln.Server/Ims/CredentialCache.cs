@@ -51,7 +51,7 @@ public sealed class CredentialCache(IServiceScopeFactory scopes, TimeProvider cl
 
     private static async Task<CredentialSnapshot?> LoadAsync(KilnDb db, string clientId, DateTimeOffset now, CancellationToken ct)
     {
-        var row = await db.Credentials.AsNoTracking()
+        var row = await db.Credentials.AsNoTracking().AsSplitQuery()
             .Where(c => c.ClientId == clientId)
             .Select(c => new
             {

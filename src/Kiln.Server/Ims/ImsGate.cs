@@ -23,15 +23,17 @@ public static class ImsGate
     public static TBuilder RequireScopes<TBuilder>(this TBuilder builder, params string[] scopes) where TBuilder : IEndpointConventionBuilder =>
         builder.WithMetadata(new RequiredScopes(scopes));
 
-    public static IApplicationBuilder UseImsGate(this IApplicationBuilder app) => app.Use(async (ctx, next) =>
+    public static IApplicationBuilder UseImsGate(this IApplicationBuilder app)
     {
-        var endpoint = ctx.GetEndpoint();
-        if (endpoint?.Metadata.GetMetadata<ImsGateMetadata>() is null)
-        {
-            await next(ctx);
-            return;
-        }
-        var validator = ctx.RequestServices.GetRequiredService<TokenValidator>();
+        var validator = app.ApplicationServices.GetRequiredService<TokenValidator>();
+        return app.Use((ctx, next) =>
+            ctx.GetEndpoint() is { } endpoint && endpoint.Metadata.GetMetadata<ImsGateMetadata>() is not null
+                ? GateAsync(ctx, endpoint, validator, next)
+                : next(ctx));
+    }
+
+    private static async Task GateAsync(HttpContext ctx, Endpoint endpoint, TokenValidator validator, RequestDelegate next)
+    {
         var (caller, _) = await validator.ValidateAsync(ImsApi.BearerOf(ctx), ctx.RequestAborted);
         if (caller is null)
         {
@@ -51,14 +53,14 @@ public static class ImsGate
         }
         // Every RequiredScopes on the endpoint (group and route) must be satisfied.
         foreach (var required in endpoint.Metadata.GetOrderedMetadata<RequiredScopes>())
-        {
-            var missing = required.Scopes.FirstOrDefault(s => !caller.HasScope(s));
-            if (missing is null) continue;
-            ctx.Response.Headers["x-access-error"] = "invalid_ims_scope";
-            await ApiErrors.Forbidden($"Missing required IMS scope: {missing}").ExecuteAsync(ctx);
-            return;
-        }
+            foreach (var scope in required.Scopes)
+            {
+                if (caller.HasScope(scope)) continue;
+                ctx.Response.Headers["x-access-error"] = "invalid_ims_scope";
+                await ApiErrors.Forbidden($"Missing required IMS scope: {scope}").ExecuteAsync(ctx);
+                return;
+            }
         ctx.Items[ImsCaller.ItemKey] = caller;
         await next(ctx);
-    });
+    }
 }

@@ -52,10 +52,10 @@ public sealed class TokenValidator(
         var cred = await credentials.GetAsync(caller.ClientId, ct);
         if (cred is null || cred.Id != caller.CredentialId) return "credential deleted";
         if (!cred.Enabled) return "credential disabled";
-        var secret = cred.Secrets.FirstOrDefault(s => s.Uuid == caller.SecretId);
-        if (secret is null) return "client secret deleted";
-        if (secret.ExpiresAt is { } exp && exp <= now) return "client secret expired";
-        return null;
+        foreach (var secret in cred.Secrets)
+            if (secret.Uuid == caller.SecretId)
+                return secret.ExpiresAt is { } exp && exp <= now ? "client secret expired" : null;
+        return "client secret deleted";
     }
 
     private async Task<(ImsCaller?, string?)> VerifySignatureAsync(string token, CancellationToken ct)
