@@ -59,14 +59,19 @@ dotnet build Kiln.slnx -c Release --nologo -v q -clp:ErrorsOnly || { echo "0 pas
 
 RESULTS="$ROOT/TestResults"
 rm -rf "$RESULTS"
-log "testing"
-dotnet test Kiln.slnx -c Release --no-build --nologo -v q --logger "trx" --results-directory "$RESULTS" "$@"
+# The same suite twice: on SQLite + local disk (the embedded default), then on PostgreSQL.
+log "testing on SQLite"
+dotnet test Kiln.slnx -c Release --no-build --nologo -v q --logger "trx" --results-directory "$RESULTS/sqlite" "$@"
 rc=$?
+log "testing on PostgreSQL"
+KILN_TEST_PROVIDER=postgres dotnet test Kiln.slnx -c Release --no-build --nologo -v q --logger "trx" --results-directory "$RESULTS/postgres" "$@"
+rc2=$?
+[ $rc -eq 0 ] && rc=$rc2
 
 python3 - "$RESULTS" <<'PY'
 import sys, glob, xml.etree.ElementTree as ET
 passed = failed = skipped = 0
-for f in glob.glob(sys.argv[1] + "/*.trx"):
+for f in glob.glob(sys.argv[1] + "/**/*.trx", recursive=True):
     c = ET.parse(f).getroot().find(".//{*}ResultSummary/{*}Counters")
     if c is None: continue
     passed += int(c.get("passed", 0)); failed += int(c.get("failed", 0)) + int(c.get("error", 0)) + int(c.get("timeout", 0)) + int(c.get("aborted", 0))

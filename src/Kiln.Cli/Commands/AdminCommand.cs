@@ -14,8 +14,28 @@ public static class AdminCommand
     public static Command Create()
     {
         var admin = new Command("admin", "Server-side administration (works on the database directly)");
+        admin.Subcommands.Add(Migrate());
         admin.Subcommands.Add(RotateKeys());
         return admin;
+    }
+
+    private static Command Migrate()
+    {
+        var cmd = new Command("migrate", "Apply pending database migrations (SQLite under --data, or PostgreSQL with --database)")
+        {
+            ServeCommand.Data, ServeCommand.Database,
+        };
+        cmd.SetAction(async (parse, ct) =>
+        {
+            await using var sp = Services(parse);
+            await using var scope = sp.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<KilnDb>();
+            var pending = (await db.Database.GetPendingMigrationsAsync(ct)).ToList();
+            await db.Database.MigrateAsync(ct);
+            System.Console.WriteLine(pending.Count == 0 ? "The database is up to date." : $"Applied {pending.Count} migration(s): {string.Join(", ", pending)}");
+            return 0;
+        });
+        return cmd;
     }
 
     private static Command RotateKeys()
@@ -46,7 +66,7 @@ public static class AdminCommand
         var services = new ServiceCollection();
         services.AddSingleton<IConfiguration>(config);
         services.AddOptions<KilnOptions>().BindConfiguration(KilnOptions.Section);
-        services.AddKilnData(config);
+        services.AddKilnData();
         Directory.CreateDirectory(Path.GetFullPath(parse.GetValue(ServeCommand.Data)!));
         return services.BuildServiceProvider();
     }

@@ -9,3 +9,9 @@ internal sealed class SqliteDesignTimeFactory : IDesignTimeDbContextFactory<Sqli
     public SqliteKilnDb CreateDbContext(string[] args) =>
         new(new DbContextOptionsBuilder<SqliteKilnDb>().UseSqlite("Data Source=design-time.db").Options);
 }
+
+internal sealed class PostgresDesignTimeFactory : IDesignTimeDbContextFactory<PostgresKilnDb>
+{
+    public PostgresKilnDb CreateDbContext(string[] args) =>
+        new(new DbContextOptionsBuilder<PostgresKilnDb>().UseNpgsql("Host=127.0.0.1;Database=kiln_design_time").Options);
+}

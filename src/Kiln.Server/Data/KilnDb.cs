@@ -82,3 +82,5 @@ public sealed class SqliteKilnDb(DbContextOptions<SqliteKilnDb> options) : KilnD
         configurationBuilder.Properties<DateTimeOffset>().HaveConversion<Microsoft.EntityFrameworkCore.Storage.ValueConversion.DateTimeOffsetToBinaryConverter>();
     }
 }
+
+public sealed class PostgresKilnDb(DbContextOptions<PostgresKilnDb> options) : KilnDb(options);

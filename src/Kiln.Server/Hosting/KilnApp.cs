@@ -37,7 +37,7 @@ public static class KilnApp
         services.AddProblemDetails();
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.Never);
         services.AddOpenApi();
-        services.AddKilnData(config);
+        services.AddKilnData();
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
 
         services.AddSingleton<SecretHasher>();
@@ -59,14 +59,18 @@ public static class KilnApp
         return services;
     }
 
-    public static IServiceCollection AddKilnData(this IServiceCollection services, IConfiguration config)
+    /// <summary>
+    /// SQLite under the data dir by default; PostgreSQL when Kiln:Database is a connection string. The choice is made
+    /// when the first context is resolved, from the bound options, so every configuration source counts.
+    /// </summary>
+    public static IServiceCollection AddKilnData(this IServiceCollection services)
     {
-        services.AddDbContext<KilnDb, SqliteKilnDb>((sp, o) =>
-        {
-            var kiln = sp.GetRequiredService<IOptions<KilnOptions>>().Value;
-            var path = Path.Combine(kiln.FullDataDir, "kiln.db");
-            o.UseSqlite($"Data Source={path};Foreign Keys=True;Default Timeout=30");
-        });
+        services.AddDbContext<SqliteKilnDb>((sp, o) => o.UseSqlite(
+            $"Data Source={Path.Combine(sp.GetRequiredService<IOptions<KilnOptions>>().Value.FullDataDir, "kiln.db")};Foreign Keys=True;Default Timeout=30"));
+        services.AddDbContext<PostgresKilnDb>((sp, o) => o.UseNpgsql(sp.GetRequiredService<IOptions<KilnOptions>>().Value.Database));
+        services.AddScoped<KilnDb>(sp => sp.GetRequiredService<IOptions<KilnOptions>>().Value.UsesPostgres
+            ? sp.GetRequiredService<PostgresKilnDb>()
+            : sp.GetRequiredService<SqliteKilnDb>());
         return services;
     }
 

@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using Kiln.Server.Ims;
 using Kiln.Server.Tests.Infrastructure;
@@ -126,8 +125,7 @@ public sealed class SecretsApiTests : IDisposable
         _kiln.Start();
         var http = await _kiln.DemoClientAsync(KilnFactory.IoScopes);
         var added = (await HttpAssert.JsonAsync(await http.PostEmptyAsync(SecretsUrl), 201)).GetProperty("client_secret").GetString()!;
-        var bytes = Directory.GetFiles(_kiln.DataDir, "kiln.db*").SelectMany(File.ReadAllBytes).ToArray();
-        var text = Encoding.Latin1.GetString(bytes);
+        var text = TestDatabase.RawContents(_kiln.DataDir);
         Assert.DoesNotContain(added, text, StringComparison.Ordinal);
         Assert.DoesNotContain(_kiln.Demo.ClientSecret, text, StringComparison.Ordinal);
         Assert.DoesNotContain(added[SecretHasher.Prefix.Length..], text, StringComparison.Ordinal);

@@ -58,7 +58,8 @@ public sealed class KeyRotationTests : IDisposable
         var before = Jwt.Header(await _kiln.DemoTokenAsync()).GetProperty("kid").GetString();
 
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { KilnProcess.KilnDll, "admin", "rotate-keys", "--data", _kiln.DataDir }) psi.ArgumentList.Add(a);
+        foreach (var a in new[] { KilnProcess.KilnDll, "admin", "rotate-keys", "--data", _kiln.DataDir }.Concat(TestDatabase.CliArgs(_kiln.DataDir)))
+            psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;
         var output = await p.StandardOutput.ReadToEndAsync();
         await p.WaitForExitAsync();

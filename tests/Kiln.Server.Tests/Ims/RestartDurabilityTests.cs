@@ -11,7 +11,11 @@ public sealed class RestartDurabilityTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("kiln-restart-").FullName;
 
-    public void Dispose() => Directory.Delete(_dir, true);
+    public void Dispose()
+    {
+        TestDatabase.Drop(_dir);
+        Directory.Delete(_dir, true);
+    }
 
     [Fact]
     public async Task Restart_keeps_data_and_tokens_and_does_not_bootstrap_again()

@@ -24,6 +24,7 @@ public sealed class SeedRotationFlowTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await _kiln.DisposeAsync();
+        TestDatabase.Drop(_dir);
         Directory.Delete(_dir, true);
     }
 

@@ -45,6 +45,7 @@ public class KilnFactory : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseSetting("Kiln:DataDir", DataDir);
+        if (TestDatabase.ConnectionFor(DataDir) is { } database) builder.UseSetting("Kiln:Database", database);
         foreach (var (k, v) in _settings) builder.UseSetting(k, v);
         builder.ConfigureTestServices(services =>
         {
@@ -127,6 +128,7 @@ public class KilnFactory : WebApplicationFactory<Program>
         base.Dispose(disposing);
         if (disposing)
         {
+            TestDatabase.Drop(DataDir);
             try { Directory.Delete(DataDir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         }
     }

@@ -37,7 +37,8 @@ public sealed class KilnProcess : IAsyncDisposable
     {
         var url = $"http://127.0.0.1:{port ?? FreePort()}";
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { KilnDll, "serve", "--urls", url, "--data", dataDir }.Concat(extraArgs)) psi.ArgumentList.Add(a);
+        foreach (var a in new[] { KilnDll, "serve", "--urls", url, "--data", dataDir }.Concat(TestDatabase.CliArgs(dataDir)).Concat(extraArgs))
+            psi.ArgumentList.Add(a);
         if (env is not null) foreach (var (k, v) in env) psi.Environment[k] = v;
         var p = Process.Start(psi)!;
         var kp = new KilnProcess(p, url, dataDir);
