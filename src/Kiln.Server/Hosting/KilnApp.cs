@@ -56,6 +56,7 @@ public static class KilnApp
         services.AddSingleton<UsageFlusher>();
         services.AddHostedService(sp => sp.GetRequiredService<UsageFlusher>());
         services.AddHostedService<KeyRingRefresher>();
+        services.AddHostedService<ChangeBus>();
         return services;
     }
 

@@ -28,10 +28,18 @@ public sealed class BruteForceGuard(TimeProvider clock, IOptions<ImsOptions> opt
         return a is null ? c : c is null ? a : (a > c ? a : c);
     }
 
+    /// <summary>Raised with each counter key a failure bumped, so other nodes can count it too.</summary>
+    public event Action<string>? FailureRecorded;
+
     public void RecordFailure(string? clientId, string address)
     {
         Bump("a:" + address);
-        if (clientId is not null) Bump("c:" + clientId);
+        FailureRecorded?.Invoke("a:" + address);
+        if (clientId is not null)
+        {
+            Bump("c:" + clientId);
+            FailureRecorded?.Invoke("c:" + clientId);
+        }
         _pendingAudit.AddOrUpdate((clientId ?? "", address), 1, (_, n) => n + 1);
         if (_windows.Count > 100_000) Prune();
     }
@@ -50,6 +58,12 @@ public sealed class BruteForceGuard(TimeProvider clock, IOptions<ImsOptions> opt
         var now = Now();
         foreach (var (key, w) in _windows)
             if (w.Start + WindowMs <= now) _windows.TryRemove(key, out _);
+    }
+
+    /// <summary>Counts a failure another node saw.</summary>
+    public void BumpRemote(string key)
+    {
+        if (key.StartsWith("a:", StringComparison.Ordinal) || key.StartsWith("c:", StringComparison.Ordinal)) Bump(key);
     }
 
     private TimeSpan? Check(string key, int max)

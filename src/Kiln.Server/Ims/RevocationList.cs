@@ -28,13 +28,13 @@ public sealed class RevocationList(IServiceScopeFactory scopes, TimeProvider clo
             db.RevokedTokens.Add(new RevokedToken { Jti = jti, ExpiresAt = expiresAt, RevokedAt = clock.GetUtcNow() });
             try { await db.SaveChangesAsync(ct); } catch (DbUpdateException) { /* already revoked concurrently */ }
         }
-        Revoked?.Invoke(jti);
+        Revoked?.Invoke(jti, expiresAt);
     }
 
     /// <summary>Records a revocation made by another node.</summary>
     public void AddLocal(string jti, DateTimeOffset expiresAt) => _revoked[jti] = expiresAt;
 
-    public event Action<string>? Revoked;
+    public event Action<string, DateTimeOffset>? Revoked;
 
     public void Prune()
     {

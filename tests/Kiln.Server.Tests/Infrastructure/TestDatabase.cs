@@ -23,6 +23,9 @@ public static class TestDatabase
     /// <summary>Arguments for `kiln serve` / `kiln admin` on the same database.</summary>
     public static string[] CliArgs(string dataDir) => ConnectionFor(dataDir) is { } c ? ["--database", c] : [];
 
+    /// <summary>A fresh PostgreSQL database whatever the suite's provider (multi-node tests need one).</summary>
+    public static string CreatePostgres(string key) => ByDataDir.GetOrAdd(key, _ => Create());
+
     private static string Create()
     {
         var name = "kiln_t_" + Guid.NewGuid().ToString("N")[..16];
