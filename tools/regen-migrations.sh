@@ -6,8 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:$HOME/.dotnet/tools"
 rm -rf src/Kiln.Server/Data/Migrations/Sqlite
-dotnet ef migrations add Initial --project src/Kiln.Server --context SqliteKilnDb --output-dir Data/Migrations/Sqlite --namespace Kiln.Server.Data.Migrations.Sqlite
+dotnet ef migrations add Initial --project src/Kiln.Server --context SqliteKilnDb --output-dir Data/Migrations/Sqlite
 if grep -q PostgresKilnDb src/Kiln.Server/Data/*.cs; then
   rm -rf src/Kiln.Server/Data/Migrations/Postgres
-  dotnet ef migrations add Initial --project src/Kiln.Server --context PostgresKilnDb --output-dir Data/Migrations/Postgres --namespace Kiln.Server.Data.Migrations.Postgres
+  dotnet ef migrations add Initial --project src/Kiln.Server --context PostgresKilnDb --output-dir Data/Migrations/Postgres
 fi
