@@ -63,6 +63,9 @@ public sealed class ProjectsApiTests : IDisposable
         var filtered = await HttpAssert.JsonAsync(await http.GetAsync(url + "?title=BBB"), 200);
         Assert.Equal("bbb", Assert.Single(filtered.EnumerateArray()).GetProperty("name").GetString());
 
+        var beyond = await HttpAssert.JsonAsync(await http.GetAsync(url + "?page=2147483647&size=1000"), 200);
+        Assert.Equal(0, beyond.GetArrayLength());
+
         var newest = await HttpAssert.JsonAsync(await http.GetAsync(url + "?sortField=date_created&sortOrder=DESC"), 200);
         Assert.Equal("ccc", newest[0].GetProperty("name").GetString());
     }
