@@ -2,6 +2,7 @@ using System.CommandLine;
 using Kiln.Server.Data;
 using Kiln.Server.Hosting;
 using Kiln.Server.Ims;
+using Kiln.Server.Users;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -16,6 +17,8 @@ public static class AdminCommand
         var admin = new Command("admin", "Server-side administration (works on the database directly)");
         admin.Subcommands.Add(Migrate());
         admin.Subcommands.Add(RotateKeys());
+        admin.Subcommands.Add(CreateUser());
+        admin.Subcommands.Add(ResetPassword());
         return admin;
     }
 
@@ -55,6 +58,73 @@ public static class AdminCommand
             return 0;
         });
         return cmd;
+    }
+
+    private static readonly Option<string> Email = new("--email") { Description = "The user's email address", Required = true };
+    private static readonly Option<string?> Password = new("--password") { Description = "The password (8+ characters); omitted: a random one, printed once" };
+
+    private static Command CreateUser()
+    {
+        var org = new Option<string?>("--org") { Description = "Make the user a member of this org (numeric org id)" };
+        var role = new Option<string>("--role") { Description = "Role in --org: admin or developer", DefaultValueFactory = _ => "developer" };
+        role.AcceptOnlyFromAmong("admin", "developer");
+        var cmd = new Command("create-user", "Create a console user (and optionally add it to an org)")
+        {
+            Email, Password, org, role, ServeCommand.Data, ServeCommand.Database,
+        };
+        cmd.SetAction(async (parse, ct) =>
+        {
+            await using var sp = Services(parse);
+            await using var scope = sp.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<KilnDb>();
+            await db.Database.MigrateAsync(ct);
+            long? orgId = null;
+            if (parse.GetValue(org) is { } orgText)
+            {
+                if (!Ids.TryParseId(orgText, out var id) || !await db.Orgs.AnyAsync(o => o.Id == id, ct))
+                    return Fail($"No org with id '{orgText}'.");
+                orgId = id;
+            }
+            var password = parse.GetValue(Password) ?? UserAccounts.NewPassword();
+            var (user, error) = await UserAccounts.CreateAsync(db, TimeProvider.System, parse.GetValue(Email)!, password, ct);
+            if (user is null) return Fail(error!.Message);
+            if (orgId is { } o)
+            {
+                var (_, memberError) = await Members.AddAsync(db, TimeProvider.System, Kiln.Server.Console.Actor.System, o, user.Email, parse.GetValue(role), ct);
+                if (memberError is not null) return Fail(memberError.Message);
+            }
+            System.Console.WriteLine($"User {user.Email} created (id {user.Id}){(orgId is null ? "" : $", {parse.GetValue(role)} of org {orgId}")}.");
+            if (parse.GetValue(Password) is null) System.Console.WriteLine($"Password (shown once): {password}");
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static Command ResetPassword()
+    {
+        var cmd = new Command("reset-password", "Set a new password for a console user (running servers see it within seconds)")
+        {
+            Email, Password, ServeCommand.Data, ServeCommand.Database,
+        };
+        cmd.SetAction(async (parse, ct) =>
+        {
+            await using var sp = Services(parse);
+            await using var scope = sp.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<KilnDb>();
+            await db.Database.MigrateAsync(ct);
+            var password = parse.GetValue(Password) ?? UserAccounts.NewPassword();
+            if (await UserAccounts.ResetPasswordAsync(db, null, parse.GetValue(Email)!, password, ct) is { } error) return Fail(error.Message);
+            System.Console.WriteLine($"Password of {UserAccounts.Normalize(parse.GetValue(Email)!)} reset.");
+            if (parse.GetValue(Password) is null) System.Console.WriteLine($"Password (shown once): {password}");
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static int Fail(string message)
+    {
+        System.Console.Error.WriteLine("error: " + message);
+        return 1;
     }
 
     /// <summary>The data services only, configured like <c>kiln serve</c> would be.</summary>

@@ -26,6 +26,16 @@ public sealed class OrgAccess(KilnDb db, IEnumerable<IOrgRoleSource> roleSources
         return null;
     }
 
+    /// <summary>
+    /// The org as the Console API sees it for this caller: null when the caller has no role there (or may only
+    /// manage its own secrets), which handlers answer with 404.
+    /// </summary>
+    public async Task<OrgContext?> OrgAsync(ImsCaller caller, string orgIdText, CancellationToken ct)
+    {
+        var role = await RoleInAsync(caller, orgIdText, ct);
+        return role is Admin or Developer ? new OrgContext(long.Parse(orgIdText, System.Globalization.CultureInfo.InvariantCulture), role) : null;
+    }
+
     /// <summary>Finds a credential the caller may manage the secrets of (its own, or any in the org with a role).</summary>
     public async Task<Credential?> CredentialForSecretsAsync(ImsCaller caller, string orgIdText, string credentialIdText, CancellationToken ct)
     {
@@ -35,6 +45,12 @@ public sealed class OrgAccess(KilnDb db, IEnumerable<IOrgRoleSource> roleSources
         if (role == "self" && caller.CredentialId != credId) return null;
         return await db.Credentials.AsNoTracking().FirstOrDefaultAsync(c => c.Id == credId && c.OrgId == orgId, ct);
     }
+}
+
+/// <summary>An org the caller may act in, with the caller's role there.</summary>
+public sealed record OrgContext(long OrgId, string Role)
+{
+    public bool IsAdmin => Role == OrgAccess.Admin;
 }
 
 /// <summary>The user-accounts feature answers a user's role in an org.</summary>

@@ -38,16 +38,18 @@ public static class SecretsApi
         var limit = options.Value.MaxSecretsPerCredential;
         var plaintext = SecretHasher.NewSecret();
         var secret = NewSecret(cred.Id, plaintext, hasher, clock);
-        // SQLite transactions begin IMMEDIATE, so count-then-insert is serialised per database.
+        // SQLite transactions begin IMMEDIATE and PostgreSQL locks the credential row, so count-then-insert is serialised.
         await using (var tx = await db.Database.BeginTransactionAsync(ct))
         {
+            if (db.Database.IsNpgsql()) // lock the credential row: concurrent adds for it queue here
+                await db.Database.ExecuteSqlInterpolatedAsync($"SELECT 1 FROM \"Credentials\" WHERE \"Id\" = {cred.Id} FOR UPDATE", ct);
             if (await db.ClientSecrets.CountAsync(s => s.CredentialId == cred.Id, ct) >= limit) return LimitReached(limit);
             db.ClientSecrets.Add(secret);
             Audit.Write(db, ctx, clock, caller, cred.OrgId, "secret.add", $"credential:{cred.Id}/secret:{secret.Uuid}");
             await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);
         }
-        // Where transactions do not serialise (PostgreSQL read committed), a racing add backs out; never exceed the limit.
+        // Belt and braces: should anything still race, the later add backs out; never exceed the limit.
         if (await db.ClientSecrets.CountAsync(s => s.CredentialId == cred.Id, ct) > limit)
         {
             await db.ClientSecrets.Where(s => s.Uuid == secret.Uuid).ExecuteDeleteAsync(ct);

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Kiln.Server.Console;
 using Kiln.Server.Data;
 using Kiln.Server.Ims;
+using Kiln.Server.Users;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -50,6 +51,7 @@ public static class KilnApp
         services.AddSingleton<UsageTracker>();
         services.AddSingleton<TokenService>();
         services.AddScoped<OrgAccess>();
+        services.AddUsers();
 
         // Order matters: the initializer must finish before the flushers start.
         services.AddHostedService<KilnInitializer>();
@@ -104,6 +106,7 @@ public static class KilnApp
         app.MapIms();
         app.MapSecrets();
         app.MapAudit();
+        app.MapConsole();
         return app;
     }
 

@@ -32,6 +32,28 @@ namespace Kiln.Server.Data.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "DeviceAuthorizations",
+                columns: table => new
+                {
+                    DeviceCodeHash = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    UserCode = table.Column<string>(type: "TEXT", maxLength: 8, nullable: false),
+                    ClientId = table.Column<string>(type: "TEXT", nullable: false),
+                    Scope = table.Column<string>(type: "TEXT", nullable: false),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    ExpiresAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    IntervalSeconds = table.Column<int>(type: "INTEGER", nullable: false),
+                    LastPolledAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    Status = table.Column<string>(type: "TEXT", nullable: false),
+                    UserId = table.Column<long>(type: "INTEGER", nullable: true),
+                    OrgId = table.Column<long>(type: "INTEGER", nullable: true),
+                    DecidedAt = table.Column<long>(type: "INTEGER", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_DeviceAuthorizations", x => x.DeviceCodeHash);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "Orgs",
                 columns: table => new
                 {
@@ -90,6 +112,22 @@ namespace Kiln.Server.Data.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "Users",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false),
+                    Email = table.Column<string>(type: "TEXT", maxLength: 320, nullable: false),
+                    PasswordHash = table.Column<string>(type: "TEXT", nullable: true),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    Disabled = table.Column<bool>(type: "INTEGER", nullable: false),
+                    SecurityStamp = table.Column<string>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Users", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "Projects",
                 columns: table => new
                 {
@@ -112,6 +150,32 @@ namespace Kiln.Server.Data.Migrations.Sqlite
                         name: "FK_Projects_Orgs_OrgId",
                         column: x => x.OrgId,
                         principalTable: "Orgs",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "OrgMemberships",
+                columns: table => new
+                {
+                    OrgId = table.Column<long>(type: "INTEGER", nullable: false),
+                    UserId = table.Column<long>(type: "INTEGER", nullable: false),
+                    Role = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_OrgMemberships", x => new { x.OrgId, x.UserId });
+                    table.ForeignKey(
+                        name: "FK_OrgMemberships_Orgs_OrgId",
+                        column: x => x.OrgId,
+                        principalTable: "Orgs",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                    table.ForeignKey(
+                        name: "FK_OrgMemberships_Users_UserId",
+                        column: x => x.UserId,
+                        principalTable: "Users",
                         principalColumn: "Id",
                         onDelete: ReferentialAction.Cascade);
                 });
@@ -239,6 +303,22 @@ namespace Kiln.Server.Data.Migrations.Sqlite
                 column: "WorkspaceId");
 
             migrationBuilder.CreateIndex(
+                name: "IX_DeviceAuthorizations_ExpiresAt",
+                table: "DeviceAuthorizations",
+                column: "ExpiresAt");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_DeviceAuthorizations_UserCode",
+                table: "DeviceAuthorizations",
+                column: "UserCode",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_OrgMemberships_UserId",
+                table: "OrgMemberships",
+                column: "UserId");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_Orgs_Code",
                 table: "Orgs",
                 column: "Code",
@@ -254,6 +334,12 @@ namespace Kiln.Server.Data.Migrations.Sqlite
                 name: "IX_RevokedTokens_ExpiresAt",
                 table: "RevokedTokens",
                 column: "ExpiresAt");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Users_Email",
+                table: "Users",
+                column: "Email",
+                unique: true);
 
             migrationBuilder.CreateIndex(
                 name: "IX_Workspaces_ProjectId_Name",
@@ -275,6 +361,12 @@ namespace Kiln.Server.Data.Migrations.Sqlite
                 name: "CredentialServices");
 
             migrationBuilder.DropTable(
+                name: "DeviceAuthorizations");
+
+            migrationBuilder.DropTable(
+                name: "OrgMemberships");
+
+            migrationBuilder.DropTable(
                 name: "RevokedTokens");
 
             migrationBuilder.DropTable(
@@ -285,6 +377,9 @@ namespace Kiln.Server.Data.Migrations.Sqlite
 
             migrationBuilder.DropTable(
                 name: "Credentials");
+
+            migrationBuilder.DropTable(
+                name: "Users");
 
             migrationBuilder.DropTable(
                 name: "Workspaces");

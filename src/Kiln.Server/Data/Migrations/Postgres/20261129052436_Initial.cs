@@ -34,6 +34,28 @@ namespace Kiln.Server.Data.Migrations.Postgres
                 });
 
             migrationBuilder.CreateTable(
+                name: "DeviceAuthorizations",
+                columns: table => new
+                {
+                    DeviceCodeHash = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    UserCode = table.Column<string>(type: "character varying(8)", maxLength: 8, nullable: false),
+                    ClientId = table.Column<string>(type: "text", nullable: false),
+                    Scope = table.Column<string>(type: "text", nullable: false),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    ExpiresAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    IntervalSeconds = table.Column<int>(type: "integer", nullable: false),
+                    LastPolledAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    Status = table.Column<string>(type: "text", nullable: false),
+                    UserId = table.Column<long>(type: "bigint", nullable: true),
+                    OrgId = table.Column<long>(type: "bigint", nullable: true),
+                    DecidedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_DeviceAuthorizations", x => x.DeviceCodeHash);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "Orgs",
                 columns: table => new
                 {
@@ -92,6 +114,22 @@ namespace Kiln.Server.Data.Migrations.Postgres
                 });
 
             migrationBuilder.CreateTable(
+                name: "Users",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false),
+                    Email = table.Column<string>(type: "character varying(320)", maxLength: 320, nullable: false),
+                    PasswordHash = table.Column<string>(type: "text", nullable: true),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    Disabled = table.Column<bool>(type: "boolean", nullable: false),
+                    SecurityStamp = table.Column<string>(type: "text", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Users", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "Projects",
                 columns: table => new
                 {
@@ -114,6 +152,32 @@ namespace Kiln.Server.Data.Migrations.Postgres
                         name: "FK_Projects_Orgs_OrgId",
                         column: x => x.OrgId,
                         principalTable: "Orgs",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "OrgMemberships",
+                columns: table => new
+                {
+                    OrgId = table.Column<long>(type: "bigint", nullable: false),
+                    UserId = table.Column<long>(type: "bigint", nullable: false),
+                    Role = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_OrgMemberships", x => new { x.OrgId, x.UserId });
+                    table.ForeignKey(
+                        name: "FK_OrgMemberships_Orgs_OrgId",
+                        column: x => x.OrgId,
+                        principalTable: "Orgs",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                    table.ForeignKey(
+                        name: "FK_OrgMemberships_Users_UserId",
+                        column: x => x.UserId,
+                        principalTable: "Users",
                         principalColumn: "Id",
                         onDelete: ReferentialAction.Cascade);
                 });
@@ -241,6 +305,22 @@ namespace Kiln.Server.Data.Migrations.Postgres
                 column: "WorkspaceId");
 
             migrationBuilder.CreateIndex(
+                name: "IX_DeviceAuthorizations_ExpiresAt",
+                table: "DeviceAuthorizations",
+                column: "ExpiresAt");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_DeviceAuthorizations_UserCode",
+                table: "DeviceAuthorizations",
+                column: "UserCode",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_OrgMemberships_UserId",
+                table: "OrgMemberships",
+                column: "UserId");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_Orgs_Code",
                 table: "Orgs",
                 column: "Code",
@@ -256,6 +336,12 @@ namespace Kiln.Server.Data.Migrations.Postgres
                 name: "IX_RevokedTokens_ExpiresAt",
                 table: "RevokedTokens",
                 column: "ExpiresAt");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Users_Email",
+                table: "Users",
+                column: "Email",
+                unique: true);
 
             migrationBuilder.CreateIndex(
                 name: "IX_Workspaces_ProjectId_Name",
@@ -277,6 +363,12 @@ namespace Kiln.Server.Data.Migrations.Postgres
                 name: "CredentialServices");
 
             migrationBuilder.DropTable(
+                name: "DeviceAuthorizations");
+
+            migrationBuilder.DropTable(
+                name: "OrgMemberships");
+
+            migrationBuilder.DropTable(
                 name: "RevokedTokens");
 
             migrationBuilder.DropTable(
@@ -287,6 +379,9 @@ namespace Kiln.Server.Data.Migrations.Postgres
 
             migrationBuilder.DropTable(
                 name: "Credentials");
+
+            migrationBuilder.DropTable(
+                name: "Users");
 
             migrationBuilder.DropTable(
                 name: "Workspaces");

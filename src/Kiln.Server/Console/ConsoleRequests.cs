@@ -1,0 +1,24 @@
+using J = System.Text.Json.Serialization.JsonPropertyNameAttribute;
+
+namespace Kiln.Server.Console;
+
+// Request bodies of §2.2. Everything is nullable: the handlers check presence and say what is missing.
+
+public sealed record ProjectCreateRequest(string? Name, string? Title, string? Description, string? Type,
+    [property: J("who_created")] string? WhoCreated, string? TemplateId);
+
+public sealed record ProjectPatchRequest(string? Name, string? Title, string? Description,
+    [property: J("notifications_enabled")] bool? NotificationsEnabled);
+
+public sealed record WorkspaceRequest(string? Name, string? Title, string? Description, string? WhoLastModified);
+
+/// <summary>One entry of a services array: <c>{sdkCode, atlasPlanCode?, licenseConfigs, roles}</c>; only sdkCode matters to Kiln.</summary>
+public sealed record ServiceRequest(string? SdkCode, string? AtlasPlanCode);
+
+/// <summary>Credential create; <c>projectId</c>/<c>workspaceId</c> are Kiln extensions of the org-level create.</summary>
+public sealed record CredentialCreateRequest(string? Name, string? Description, string? TemplateId, List<ServiceRequest?>? Services,
+    long? ProjectId, long? WorkspaceId);
+
+public sealed record MemberAddRequest(string? Email, string? Role);
+
+public sealed record MemberPatchRequest(string? Role);

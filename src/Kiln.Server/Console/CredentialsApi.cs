@@ -1,0 +1,129 @@
+using Kiln.Server.Data;
+using Kiln.Server.Hosting;
+using Kiln.Server.Ims;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace Kiln.Server.Console;
+
+/// <summary>OAuth server-to-server credentials (§2.2, §6 item 15): list, create (workspace and org level), delete, resolve.</summary>
+public static class CredentialsApi
+{
+    private const string Workspace = "/organizations/{orgId}/projects/{projectId}/workspaces/{workspaceId}";
+
+    public static RouteGroupBuilder MapCredentials(this RouteGroupBuilder console)
+    {
+        console.MapGet(Workspace + "/credentials", ListAsync).WithName("ListWorkspaceCredentials");
+        console.MapPost(Workspace + "/credentials/oauth-server-to-server", CreateInWorkspaceAsync).WithName("CreateWorkspaceCredential");
+        console.MapDelete(Workspace + "/credentials/{credentialId}", DeleteAsync).WithName("DeleteCredential");
+        console.MapPost("/organizations/{orgId}/credentials/oauth-server-to-server", CreateInOrgAsync).WithName("CreateOrgCredential");
+        console.MapGet("/clients/{clientId}/credential", ByClientIdAsync).WithName("GetCredentialByClientId");
+        console.MapGet("/organizations/{orgId}/projects_workspaces/credentials/{credentialId}", WhereIsAsync).WithName("GetCredentialProjectWorkspace");
+        console.MapGet("/organizations/{orgId}/integrations/{intId}", IntegrationAsync).WithName("GetIntegration");
+        return console;
+    }
+
+    public static async Task<Results<Ok<List<WorkspaceCredentialDto>>, JsonHttpResult<ApiError>>> ListAsync(
+        string orgId, string projectId, string workspaceId, ImsCaller caller, OrgAccess access, KilnDb db, CancellationToken ct)
+    {
+        if (await WorkspaceOfAsync(caller, access, db, orgId, projectId, workspaceId, ct) is not { } w) return ApiErrors.NotFound("Workspace Not Found");
+        var creds = await db.Credentials.AsNoTracking().Where(c => c.WorkspaceId == w.Id && c.OrgId == w.OrgId).ToListAsync(ct);
+        return TypedResults.Ok(creds.OrderBy(c => c.CreatedAt).Select(c => c.AsWorkspaceCredentialDto()).ToList());
+    }
+
+    public static async Task<Results<Ok<WorkspaceCredentialCreatedDto>, JsonHttpResult<ApiError>>> CreateInWorkspaceAsync(
+        string orgId, string projectId, string workspaceId, ImsCaller caller, OrgAccess access, KilnDb db, SecretHasher hasher,
+        TimeProvider clock, HttpContext ctx, CancellationToken ct)
+    {
+        if (await WorkspaceOfAsync(caller, access, db, orgId, projectId, workspaceId, ct) is not { } w) return ApiErrors.NotFound("Workspace Not Found");
+        var (body, bad) = await ConsoleJson.ReadAsync<CredentialCreateRequest>(ctx.Request, ct);
+        if (body is null) return bad!;
+        if (SdkCodes(body.Services) is not { } codes) return ApiErrors.BadRequest("each entry of services needs an sdkCode");
+        var (created, error) = await CredentialOps.CreateAsync(db, hasher, clock, Actor.Of(caller, ctx), w, body.Name, body.Description, codes, ct);
+        if (error is not null) return error.ToResult();
+        var c = created!.Credential;
+        return TypedResults.Ok(new WorkspaceCredentialCreatedDto(ConsoleJson.Str(c.Id), c.ClientId, ConsoleJson.Str(c.OrgId), created.ClientSecret));
+    }
+
+    public static async Task<Results<Created<OrgCredentialCreatedDto>, JsonHttpResult<ApiError>>> CreateInOrgAsync(
+        string orgId, ImsCaller caller, OrgAccess access, KilnDb db, SecretHasher hasher, TimeProvider clock, HttpContext ctx, CancellationToken ct)
+    {
+        if (await access.OrgAsync(caller, orgId, ct) is not { } org) return ApiErrors.NotFound("Organization Not Found");
+        var (body, bad) = await ConsoleJson.ReadAsync<CredentialCreateRequest>(ctx.Request, ct);
+        if (body is null) return bad!;
+        if (SdkCodes(body.Services) is not { } codes) return ApiErrors.BadRequest("each entry of services needs an sdkCode");
+        var (created, error) = await CredentialOps.CreateInOrgAsync(db, hasher, clock, Actor.Of(caller, ctx), org.OrgId,
+            body.ProjectId, body.WorkspaceId, body.Name, body.Description, codes, ct);
+        if (error is not null) return error.ToResult();
+        var c = created!.Credential;
+        return TypedResults.Created($"/console/organizations/{orgId}/integrations/{c.Id}", new OrgCredentialCreatedDto(
+            ConsoleJson.Str(c.Id), c.ClientId, ConsoleJson.Str(c.OrgId), c.TechnicalAccountId, ConsoleJson.Str(c.ProjectId),
+            ConsoleJson.Str(c.WorkspaceId), created.Subscription with { ErrorList = created.Subscription.ErrorList ?? [] }, created.ClientSecret));
+    }
+
+    public static async Task<Results<Ok<EmptyDto>, JsonHttpResult<ApiError>>> DeleteAsync(
+        string orgId, string projectId, string workspaceId, string credentialId, ImsCaller caller, OrgAccess access, KilnDb db,
+        CredentialCache cache, TimeProvider clock, HttpContext ctx, CancellationToken ct)
+    {
+        if (await WorkspaceOfAsync(caller, access, db, orgId, projectId, workspaceId, ct) is not { } w
+            || !Ids.TryParseId(credentialId, out var cid)
+            || !await CredentialOps.DeleteAsync(db, cache, clock, Actor.Of(caller, ctx), w.OrgId, cid, w.Id, ct))
+            return ApiErrors.NotFound("Credential Not Found");
+        return TypedResults.Ok(new EmptyDto());
+    }
+
+    public static async Task<Results<Ok<ClientCredentialDto>, JsonHttpResult<ApiError>>> ByClientIdAsync(
+        string clientId, ImsCaller caller, OrgAccess access, KilnDb db, CancellationToken ct)
+    {
+        var c = clientId.Length <= 64
+            ? await db.Credentials.AsNoTracking().Include(x => x.Services).FirstOrDefaultAsync(x => x.ClientId == clientId, ct) : null;
+        // The same 404 whether the client id is unknown or belongs to an org the caller cannot see.
+        if (c is null || c.ClientId != clientId || await access.OrgAsync(caller, ConsoleJson.Str(c.OrgId), ct) is null)
+            return ApiErrors.NotFound("Credential Not Found");
+        var org = await db.Orgs.AsNoTracking().FirstAsync(o => o.Id == c.OrgId, ct);
+        var services = Services.All.Where(s => c.Services.Any(x => x.SdkCode == s.Code)).Select(s => new ServiceRefDto(s.Code, s.Name)).ToList();
+        return TypedResults.Ok(new ClientCredentialDto(ConsoleJson.Str(c.OrgId), org.Code, ConsoleJson.Str(c.ProjectId), ConsoleJson.Str(c.WorkspaceId),
+            ConsoleJson.Str(c.Id), c.ClientId, ConsoleMapping.FlowType, ConsoleMapping.IntegrationType, ConsoleMapping.IntegrationType,
+            new CredentialMetadataDto(c.Name, c.Description, c.TechnicalAccountId), services));
+    }
+
+    public static async Task<Results<Ok<List<ProjectWorkspaceRefDto>>, JsonHttpResult<ApiError>>> WhereIsAsync(
+        string orgId, string credentialId, ImsCaller caller, OrgAccess access, KilnDb db, CancellationToken ct)
+    {
+        if (await access.OrgAsync(caller, orgId, ct) is not { } org) return ApiErrors.NotFound("Organization Not Found");
+        if (!Ids.TryParseId(credentialId, out var cid) || await CredentialOps.FindAsync(db, org.OrgId, cid, ct) is not { } c)
+            return ApiErrors.NotFound("Credential Not Found");
+        return TypedResults.Ok(new List<ProjectWorkspaceRefDto> { new(ConsoleJson.Str(c.ProjectId), ConsoleJson.Str(c.WorkspaceId), ConsoleJson.Str(c.Id)) });
+    }
+
+    public static async Task<Results<Ok<IntegrationDto>, JsonHttpResult<ApiError>>> IntegrationAsync(
+        string orgId, string intId, ImsCaller caller, OrgAccess access, KilnDb db, CancellationToken ct)
+    {
+        if (await access.OrgAsync(caller, orgId, ct) is not { } org) return ApiErrors.NotFound("Organization Not Found");
+        if (!Ids.TryParseId(intId, out var cid) || await CredentialOps.FindAsync(db, org.OrgId, cid, ct) is not { } c)
+            return ApiErrors.NotFound("Credential Not Found");
+        var subscribed = Services.All.Where(s => c.Services.Any(x => x.SdkCode == s.Code)).ToList();
+        return TypedResults.Ok(new IntegrationDto(ConsoleJson.Str(c.Id), c.ClientId, c.Name, c.Description, ConsoleJson.Str(c.OrgId),
+            ConsoleMapping.FlowType, c.TechnicalAccountId, c.TechnicalAccountEmail(), subscribed.Select(s => s.Code).ToList(),
+            subscribed.Select(s => new ServicePropertyDto(s.Code, s.Name, s.Scopes, [], [])).ToList(),
+            c.Enabled ? "ENABLED" : "DISABLED", c.CreatedAt.ToUnixTimeMilliseconds(), c.ModifiedAt.ToUnixTimeMilliseconds(),
+            ConsoleJson.Str(c.ProjectId), ConsoleJson.Str(c.WorkspaceId)));
+    }
+
+    /// <summary>The workspace named by the path, when the caller may act in its org; null answers 404.</summary>
+    internal static async Task<Workspace?> WorkspaceOfAsync(ImsCaller caller, OrgAccess access, KilnDb db,
+        string orgId, string projectId, string workspaceId, CancellationToken ct)
+    {
+        if (await access.OrgAsync(caller, orgId, ct) is not { } org) return null;
+        if (!Ids.TryParseId(projectId, out var pid) || !Ids.TryParseId(workspaceId, out var wid)) return null;
+        return await WorkspaceOps.FindAsync(db, org.OrgId, pid, wid, ct);
+    }
+
+    /// <summary>The sdkCodes of a services array (absent: none); null when an entry has no sdkCode.</summary>
+    internal static IReadOnlyList<string>? SdkCodes(List<ServiceRequest?>? services)
+    {
+        if (services is null) return [];
+        if (services.Any(s => string.IsNullOrWhiteSpace(s?.SdkCode))) return null;
+        return services.Select(s => s!.SdkCode!.Trim()).ToList();
+    }
+}

@@ -1,0 +1,85 @@
+using Kiln.Server.Console;
+using Kiln.Server.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace Kiln.Server.Users;
+
+/// <summary>A member of an org as the members API and the UI show it.</summary>
+public sealed record Member(long UserId, string Email, string Role, DateTimeOffset AddedAt, bool Disabled);
+
+/// <summary>A member just added; <see cref="NewPassword"/> is set only when the user account was created by the add (shown once).</summary>
+public sealed record AddedMember(Member Member, string? NewPassword);
+
+/// <summary>
+/// Org membership building blocks (admins only: the caller checks the role). An org always keeps at least one admin.
+/// </summary>
+public static class Members
+{
+    public static async Task<List<Member>> ListAsync(KilnDb db, long orgId, CancellationToken ct)
+    {
+        var rows = await (from m in db.OrgMemberships.AsNoTracking()
+                          join u in db.Users.AsNoTracking() on m.UserId equals u.Id
+                          where m.OrgId == orgId
+                          select new Member(u.Id, u.Email, m.Role, m.CreatedAt, u.Disabled)).ToListAsync(ct);
+        return rows.OrderBy(m => m.Email, StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>
+    /// Adds a user to the org with a role ("invite by email"). Kiln sends no email: an unknown address gets a new
+    /// account with a generated password, returned once for the admin to pass on.
+    /// </summary>
+    public static async Task<(AddedMember? Added, OpError? Error)> AddAsync(KilnDb db, TimeProvider clock, Actor actor, long orgId,
+        string? email, string? role, CancellationToken ct)
+    {
+        if (!UserAccounts.IsValidEmail(email)) return (null, OpError.BadRequest("email must be an email address"));
+        if (!UserAccounts.IsValidRole(role)) return (null, OpError.BadRequest("role must be admin or developer"));
+        var user = await UserAccounts.FindByEmailAsync(db, email!, ct);
+        string? password = null;
+        if (user is null)
+        {
+            password = UserAccounts.NewPassword();
+            (user, var error) = await UserAccounts.CreateAsync(db, clock, email!, password, ct);
+            if (user is null) return (null, error);
+        }
+        else if (await db.OrgMemberships.AnyAsync(m => m.OrgId == orgId && m.UserId == user.Id, ct))
+            return (null, OpError.Conflict("member_exists", "This user is already a member of the organization."));
+        var now = clock.GetUtcNow();
+        db.OrgMemberships.Add(new OrgMembership { OrgId = orgId, UserId = user.Id, Role = role!, CreatedAt = now });
+        actor.Audit(db, clock, orgId, "member.add", $"user:{user.Id}", $"{user.Email} as {role}{(password is null ? "" : " (new account)")}");
+        await db.SaveChangesAsync(ct);
+        return (new AddedMember(new Member(user.Id, user.Email, role!, now, user.Disabled), password), null);
+    }
+
+    public static async Task<(Member? Member, OpError? Error)> SetRoleAsync(KilnDb db, TimeProvider clock, Actor actor, long orgId, long userId,
+        string? role, CancellationToken ct)
+    {
+        if (!UserAccounts.IsValidRole(role)) return (null, OpError.BadRequest("role must be admin or developer"));
+        var m = await db.OrgMemberships.FirstOrDefaultAsync(x => x.OrgId == orgId && x.UserId == userId, ct);
+        if (m is null) return (null, OpError.NotFound("Member Not Found"));
+        if (m.Role == OrgAccess.Admin && role != OrgAccess.Admin && await IsLastAdminAsync(db, orgId, ct))
+            return (null, LastAdmin());
+        var old = m.Role;
+        m.Role = role!;
+        actor.Audit(db, clock, orgId, "member.role", $"user:{userId}", $"{old} -> {role}");
+        await db.SaveChangesAsync(ct);
+        var user = await db.Users.AsNoTracking().FirstAsync(u => u.Id == userId, ct);
+        return (new Member(userId, user.Email, m.Role, m.CreatedAt, user.Disabled), null);
+    }
+
+    /// <summary>Removes a member; their user tokens stop working in this org at once (the role check finds nothing).</summary>
+    public static async Task<OpError?> RemoveAsync(KilnDb db, TimeProvider clock, Actor actor, long orgId, long userId, CancellationToken ct)
+    {
+        var m = await db.OrgMemberships.FirstOrDefaultAsync(x => x.OrgId == orgId && x.UserId == userId, ct);
+        if (m is null) return OpError.NotFound("Member Not Found");
+        if (m.Role == OrgAccess.Admin && await IsLastAdminAsync(db, orgId, ct)) return LastAdmin();
+        db.OrgMemberships.Remove(m);
+        actor.Audit(db, clock, orgId, "member.remove", $"user:{userId}");
+        await db.SaveChangesAsync(ct);
+        return null;
+    }
+
+    private static async Task<bool> IsLastAdminAsync(KilnDb db, long orgId, CancellationToken ct) =>
+        await db.OrgMemberships.CountAsync(x => x.OrgId == orgId && x.Role == OrgAccess.Admin, ct) <= 1;
+
+    private static OpError LastAdmin() => OpError.Conflict("last_admin", "An organization needs at least one admin.");
+}
