@@ -15,6 +15,7 @@ internal static class ImageDecoding
     public static SKImage Decode(byte[]? bytes, string what)
     {
         if (bytes is null || bytes.Length == 0) throw new InvalidImageInputException($"The {what} image is missing or empty.");
+        if (ImageHeader.TryReadSize(bytes, out var hw, out var hh)) CheckDimensions(hw, hh, what);
         using var data = SKData.CreateCopy(bytes);
         using var codec = SKCodec.Create(data) ?? throw new InvalidImageInputException($"The {what} image could not be decoded (JPEG, PNG or WebP expected).");
         var (w, h) = (codec.Info.Width, codec.Info.Height);

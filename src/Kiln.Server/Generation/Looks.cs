@@ -28,7 +28,7 @@ internal sealed record Look(bool Art, Grade Grade, int PosterizeLevels)
         var k = Math.Clamp(((request.VisualIntensity ?? 6) - 6) / 4f, -1f, 1f);
         grade = grade.Then(new Grade(Saturation: 1f + 0.45f * k, Contrast: 1f + 0.3f * k));
         if (!art) grade = grade.Then(new Grade(Grain: 7f));
-        return new Look(art, grade, art ? 7 : 0);
+        return new Look(art, grade, art ? 8 : 0);
     }
 
     /// <summary>The look for content made to sit next to an input image: no grading or posterizing, grain only for photos.</summary>

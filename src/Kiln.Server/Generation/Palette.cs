@@ -60,6 +60,8 @@ internal sealed record Palette
                 _ => p,
             };
         }
+        // A named colour also leans the whole picture its way a little, so it moves the dominant hue.
+        foreach (var c in plan.LayerColours.Values) p = p.Map(x => Colours.Mix(x, c, 0.12f));
         foreach (var c in plan.GlobalTints) p = p.Map(x => Colours.Mix(x, c, 0.35f));
         return p;
     }
@@ -86,6 +88,7 @@ internal sealed record Palette
             GroundKind.None => (new SKColor(70, 60, 90), new SKColor(40, 36, 60)),
             _ => (new SKColor(120, 176, 76), new SKColor(70, 140, 50)),
         };
+        if (plan.Ground == GroundKind.Desert && !dark) sky = (sky.Top, Colours.Mix(sky.Mid, groundFar, 0.3f), Colours.Mix(sky.Horizon, groundFar, 0.55f));
         var water = plan.Ground == GroundKind.Lake ? new SKColor(40, 110, 150) : new SKColor(24, 92, 170);
         var p = new Palette
         {

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Kiln.Server.Console;
 using Kiln.Server.Data;
+using Kiln.Server.Generation;
 using Kiln.Server.Ims;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.EntityFrameworkCore;
@@ -50,6 +51,7 @@ public static class KilnApp
         services.AddSingleton<UsageTracker>();
         services.AddSingleton<TokenService>();
         services.AddScoped<OrgAccess>();
+        services.AddGeneration();
 
         // Order matters: the initializer must finish before the flushers start.
         services.AddHostedService<KilnInitializer>();
