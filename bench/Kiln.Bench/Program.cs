@@ -7,4 +7,9 @@ if (args is ["samples", var dir, ..])
     await Samples.WriteAsync(dir);
     return;
 }
+if (args is ["profile", var prompt, ..])
+{
+    Profile.Run(prompt, args.Length > 2 ? args[2] : null);
+    return;
+}
 BenchmarkSwitcher.FromAssembly(typeof(GenerateBenchmarks).Assembly).Run(args);

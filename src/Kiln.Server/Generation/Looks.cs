@@ -34,16 +34,47 @@ internal sealed record Look(bool Art, Grade Grade, int PosterizeLevels)
     /// <summary>The look for content made to sit next to an input image: no grading or posterizing, grain only for photos.</summary>
     public static Look ForSource(bool art) => new(art, art ? new Grade() : new Grade(Grain: 7f), 0);
 
-    /// <summary>The colour filter for this look (matrix, then posterize for art).</summary>
-    public SKColorFilter ColorFilter()
+    /// <summary>
+    /// Applies the colour matrix and, for art, the posterize steps to an opaque RGBA render in place, in fixed point,
+    /// on both cores (rows are independent, so the split does not change the result).
+    /// </summary>
+    public void GradeInPlace(SKBitmap bitmap)
     {
-        var matrix = SKColorFilter.CreateColorMatrix(Matrix(Grade));
-        if (PosterizeLevels <= 1) return matrix;
-        var table = new byte[256];
-        var step = 255f / (PosterizeLevels - 1);
-        for (var i = 0; i < 256; i++) table[i] = (byte)Math.Clamp(MathF.Round(MathF.Round(i / step) * step), 0, 255);
-        using var posterize = SKColorFilter.CreateTable(table);
-        using (matrix) return SKColorFilter.CreateCompose(posterize, matrix);
+        var m = Matrix(Grade);
+        var identity = Math.Abs(m[0] - 1) + Math.Abs(m[6] - 1) + Math.Abs(m[12] - 1) + Math.Abs(m[1]) + Math.Abs(m[2]) + Math.Abs(m[5])
+            + Math.Abs(m[7]) + Math.Abs(m[10]) + Math.Abs(m[11]) + Math.Abs(m[4]) + Math.Abs(m[9]) + Math.Abs(m[14]) < 1e-4f;
+        if (identity && PosterizeLevels <= 1) return;
+        var k = new int[12];
+        for (var r = 0; r < 3; r++)
+        {
+            for (var c = 0; c < 3; c++) k[r * 4 + c] = (int)MathF.Round(m[r * 5 + c] * 1024);
+            k[r * 4 + 3] = (int)MathF.Round(m[r * 5 + 4] * 255 * 1024) + 512;
+        }
+        var lut = new byte[256];
+        var step = PosterizeLevels > 1 ? 255f / (PosterizeLevels - 1) : 1f;
+        for (var i = 0; i < 256; i++) lut[i] = PosterizeLevels > 1 ? (byte)Math.Clamp(MathF.Round(MathF.Round(i / step) * step), 0, 255) : (byte)i;
+        int w = bitmap.Width, h = bitmap.Height, stride = bitmap.RowBytes;
+        const int parts = 4;
+        Parallel.For(0, parts, part =>
+        {
+            var px = bitmap.GetPixelSpan();
+            for (var y = h * part / parts; y < h * (part + 1) / parts; y++)
+            {
+                var row = px.Slice(y * stride, w * 4);
+                for (var i = 0; i < row.Length; i += 4)
+                {
+                    int r = row[i], g = row[i + 1], b = row[i + 2];
+                    if (!identity)
+                    {
+                        (r, g, b) = (
+                            Math.Clamp((k[0] * r + k[1] * g + k[2] * b + k[3]) >> 10, 0, 255),
+                            Math.Clamp((k[4] * r + k[5] * g + k[6] * b + k[7]) >> 10, 0, 255),
+                            Math.Clamp((k[8] * r + k[9] * g + k[10] * b + k[11]) >> 10, 0, 255));
+                    }
+                    (row[i], row[i + 1], row[i + 2]) = (lut[r], lut[g], lut[b]);
+                }
+            }
+        });
     }
 
     /// <summary>Saturation, then contrast and brightness around mid-grey, then a luminance-preserving tint. Row-major 4x5, translation in 0..1.</summary>
@@ -74,6 +105,10 @@ internal sealed record Look(bool Art, Grade Grade, int PosterizeLevels)
         result[18] = 1f;
         return result;
     }
+
+    /// <summary>Replaces every output pixel with the render, upscaled (fast path; see <see cref="Upscaler"/>), with grain for photo.</summary>
+    public void FinishInto(Target target, SKImage render, ulong seed) =>
+        Upscaler.Resize(render, target.Bitmap, Grade.Grain > 0.5f ? Upscaler.GrainTile(seed, Grade.Grain) : null);
 
     /// <summary>Draws the graded low-resolution render onto the full-size canvas, upscaled smoothly, with grain for photo.</summary>
     public void Finish(SKCanvas canvas, SKImage render, SKRect dest, ulong seed)

@@ -25,18 +25,18 @@ public sealed class ProceduralImageGenerator : IImageGenerator
     {
         var job = new RenderJob(request, progress, ct);
         job.Step(0.02);
-        using var surface = Surfaces.Create(request.Width, request.Height);
+        using var target = new Target(request.Width, request.Height);
         var contentClass = request.Operation switch
         {
-            ImageOperation.Generate => GenerateOperation.Run(job, surface.Canvas),
-            ImageOperation.GenerateSimilar => SimilarOperation.Run(job, surface.Canvas),
-            ImageOperation.Expand => ExpandOperation.Run(job, surface),
-            ImageOperation.Fill => FillOperation.Run(job, surface.Canvas),
-            ImageOperation.ObjectComposite => CompositeOperation.Run(job, surface.Canvas),
+            ImageOperation.Generate => GenerateOperation.Run(job, target),
+            ImageOperation.GenerateSimilar => SimilarOperation.Run(job, target),
+            ImageOperation.Expand => ExpandOperation.Run(job, target),
+            ImageOperation.Fill => FillOperation.Run(job, target),
+            ImageOperation.ObjectComposite => CompositeOperation.Run(job, target),
             _ => throw new ArgumentOutOfRangeException(nameof(request), $"Unknown operation {request.Operation}."),
         };
         job.Step(0.85);
-        var jpeg = Surfaces.EncodeJpeg(surface);
+        var jpeg = target.EncodeJpeg();
         progress?.Report(1.0);
         return new GeneratedImage(jpeg, request.Width, request.Height, contentClass);
     }

@@ -113,17 +113,24 @@ internal sealed partial class SceneRenderer
             var cx = _rng.Range(-0.1f, 1.1f) * _w;
             var cy = _rng.Range(0.06f, 0.7f) * Math.Min(_horizon, _h);
             var size = _rng.Range(0.05f, 0.11f) * _w;
-            using var path = new SKPath();
+            var puffs = new List<SKRect>();
             for (var k = 0; k < 5; k++)
             {
                 var ox = (k - 2) * size * _rng.Range(0.55f, 0.8f);
                 var r = size * _rng.Range(0.5f, 0.95f) * (1f - Math.Abs(k - 2) * 0.18f);
-                path.AddCircle(cx + ox, cy - r * 0.35f, r);
+                puffs.Add(new SKRect(cx + ox - r, cy - r * 1.35f, cx + ox + r, cy + r * 0.65f));
             }
-            path.AddRect(new SKRect(cx - size * 1.6f, cy - size * 0.35f, cx + size * 1.6f, cy + size * 0.25f));
-            using var united = path.Simplify() ?? new SKPath(path);
-            if (_st.Art) _st.Fill(_c, united, _pal.Cloud, 0.6f);
-            else _c.DrawPath(united, soft);
+            var bar = new SKRect(cx - size * 1.6f, cy - size * 0.35f, cx + size * 1.6f, cy + size * 0.25f);
+            if (_st.Art)
+            {
+                // Ink under every puff first, then all fills on top: one outline around the union, no path boolean ops.
+                using var ink = new SKPaint { IsAntialias = true, Style = SKPaintStyle.Stroke, Color = _pal.Outline, StrokeWidth = Math.Max(2.4f, _st.Unit * 2.6f) };
+                foreach (var p in puffs) _c.DrawOval(p, ink);
+                _c.DrawRoundRect(bar, size * 0.25f, size * 0.25f, ink);
+                soft.Color = _pal.Cloud;
+            }
+            foreach (var p in puffs) _c.DrawOval(p, soft);
+            _c.DrawRoundRect(bar, size * 0.25f, size * 0.25f, soft);
         }
     }
 

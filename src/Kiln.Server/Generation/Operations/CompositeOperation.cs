@@ -8,8 +8,9 @@ namespace Kiln.Server.Generation.Operations;
 /// </summary>
 internal static class CompositeOperation
 {
-    public static string Run(RenderJob job, SKCanvas canvas)
+    public static string Run(RenderJob job, Target target)
     {
+        var canvas = target.Canvas;
         int w = job.Width, h = job.Height;
         using var source = ImageDecoding.Decode(job.Request.Source, "source");
         using var alpha = job.Request.Mask is { } maskBytes ? MaskAlpha(maskBytes, source, job.Request.InvertMask) : BackgroundAlpha(source);
@@ -26,7 +27,7 @@ internal static class CompositeOperation
             c.DrawImage(alpha, low, ImageDecoding.Sampling(true), shadow);
         });
         job.Step(0.6);
-        job.Look.Finish(canvas, scene, new SKRect(0, 0, w, h), job.Seed);
+        job.Look.FinishInto(target, scene, job.Seed);
 
         canvas.SaveLayer(rect, null);
         var exact = Math.Abs(rect.Width - source.Width) < 0.5f;

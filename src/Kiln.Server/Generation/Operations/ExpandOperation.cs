@@ -9,9 +9,9 @@ namespace Kiln.Server.Generation.Operations;
 /// </summary>
 internal static class ExpandOperation
 {
-    public static string Run(RenderJob job, SKSurface surface)
+    public static string Run(RenderJob job, Target target)
     {
-        var canvas = surface.Canvas;
+        var canvas = target.Canvas;
         int w = job.Width, h = job.Height;
         using var source = ImageDecoding.Decode(job.Request.Source, "source");
         var art = ImageDecoding.LooksLikeArt(source);
@@ -28,13 +28,13 @@ internal static class ExpandOperation
             Grow(c, size, source, low, blur: m * 0.012f, reach: m * 0.08f, opacity: 1f);
         });
         job.Step(0.5);
-        job.Look.Finish(canvas, scene, new SKRect(0, 0, w, h), job.Seed);
+        job.Look.FinishInto(target, scene, job.Seed);
         DrawFeathered(canvas, source, rect, w, h);
 
         if (job.Request.Mask is { } maskBytes)
         {
             using var mask = ImageDecoding.Decode(maskBytes, "mask");
-            using var basis = surface.Snapshot();
+            using var basis = target.Surface.Snapshot();
             Masks.FillMasked(job, canvas, basis, mask, job.Request.InvertMask);
         }
         return art ? Look.ArtClass : Look.Photo;

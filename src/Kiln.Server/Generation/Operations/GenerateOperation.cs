@@ -5,8 +5,9 @@ namespace Kiln.Server.Generation.Operations;
 /// <summary>Text to image: the prompt's scene, optionally borrowing a style reference's palette and a structure reference's coarse luminance.</summary>
 internal static class GenerateOperation
 {
-    public static string Run(RenderJob job, SKCanvas canvas)
+    public static string Run(RenderJob job, Target target)
     {
+        var canvas = target.Canvas;
         IReadOnlyList<SKColor>? palette = null;
         if (job.Request.StyleReference is { } style)
         {
@@ -17,7 +18,7 @@ internal static class GenerateOperation
         job.Step(0.1);
         using var scene = job.RenderScene(job.Width, job.Height, structure is null ? null : (c, size) => Structure(c, size, structure, job.Request.StructureStrength), palette);
         job.Step(0.6);
-        job.Look.Finish(canvas, scene, new SKRect(0, 0, job.Width, job.Height), job.Seed);
+        job.Look.FinishInto(target, scene, job.Seed);
         return job.ContentClass;
     }
 

@@ -9,8 +9,9 @@ namespace Kiln.Server.Generation.Operations;
 /// </summary>
 internal static class SimilarOperation
 {
-    public static string Run(RenderJob job, SKCanvas canvas)
+    public static string Run(RenderJob job, Target target)
     {
+        var canvas = target.Canvas;
         int w = job.Width, h = job.Height;
         using var source = ImageDecoding.Decode(job.Request.Source, "source");
         var art = ImageDecoding.LooksLikeArt(source);
@@ -36,7 +37,7 @@ internal static class SimilarOperation
         Strokes(c, size, local, move, rng, art);
         job.Step(0.6);
         using var image = render.Snapshot();
-        job.Look.Finish(canvas, image, new SKRect(0, 0, w, h), job.Seed);
+        job.Look.FinishInto(target, image, job.Seed);
         return art ? Look.ArtClass : Look.Photo;
     }
 
