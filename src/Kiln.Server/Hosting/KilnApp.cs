@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Kiln.Server.Console;
 using Kiln.Server.Data;
+using Kiln.Server.Generation;
 using Kiln.Server.Ims;
 using Kiln.Server.Users;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -52,6 +53,7 @@ public static class KilnApp
         services.AddSingleton<TokenService>();
         services.AddScoped<OrgAccess>();
         services.AddUsers();
+        services.AddGeneration();
 
         // Order matters: the initializer must finish before the flushers start.
         services.AddHostedService<KilnInitializer>();

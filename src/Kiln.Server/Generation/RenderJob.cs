@@ -1,0 +1,119 @@
+using SkiaSharp;
+
+namespace Kiln.Server.Generation;
+
+/// <summary>Everything one render needs, derived once from the request. Owned by a single call; nothing is shared.</summary>
+internal sealed class RenderJob
+{
+    /// <summary>About this many pixels are painted by the scene renderer; the result is upscaled to the output size.</summary>
+    private const double RenderPixels = 1_150_000;
+
+    public RenderJob(GenerationRequest request, IProgress<double>? progress, CancellationToken ct)
+    {
+        Request = request;
+        Progress = progress;
+        Ct = ct;
+        Plan = PromptParser.Parse(request.Prompt, request.NegativePrompt);
+        ContentClass = Look.ResolveClass(request.ContentClass, Plan);
+        Look = Look.For(request, ContentClass);
+        // The composition depends on seed and prompt only, so presets or content class change the look of the same scene.
+        SceneSeed = StableHash.Mix(StableHash.Mix((ulong)(uint)request.Seed, StableHash.Of(request.Prompt)), StableHash.Of(request.NegativePrompt));
+        Seed = StableHash.Mix(SceneSeed, StableHash.Of(string.Join('|', request.Operation, request.Width, request.Height, ContentClass,
+            string.Join(',', request.StylePresets), request.StyleStrength, request.VisualIntensity, request.InvertMask, request.StructureStrength, request.Placement)));
+    }
+
+    public GenerationRequest Request { get; }
+    public ScenePlan Plan { get; }
+    public string ContentClass { get; }
+    public Look Look { get; set; }
+    public ulong SceneSeed { get; }
+    public ulong Seed { get; }
+    public CancellationToken Ct { get; }
+    private IProgress<double>? Progress { get; }
+
+    public int Width => Request.Width;
+    public int Height => Request.Height;
+
+    public SeededRandom Random(string purpose) => new(StableHash.Mix(Seed, StableHash.Of(purpose)));
+
+    public void Step(double progress)
+    {
+        Ct.ThrowIfCancellationRequested();
+        Progress?.Report(progress);
+    }
+
+    /// <summary>The reduced size at which smooth content is painted for a w x h output.</summary>
+    public static SKSizeI RenderSize(int w, int h)
+    {
+        var s = Math.Min(1.0, Math.Sqrt(RenderPixels / ((double)w * h)));
+        return new SKSizeI(Math.Max(1, (int)Math.Round(w * s)), Math.Max(1, (int)Math.Round(h * s)));
+    }
+
+    /// <summary>
+    /// Renders the prompt's scene for a w x h output at render size, graded by the look. Without an overlay or a blur
+    /// the picture is painted as two horizontal strips on both cores (each strip paints the whole scene, clipped);
+    /// the split is fixed, so the pixels do not depend on the machine.
+    /// </summary>
+    public SKImage RenderScene(int w, int h, Action<SKCanvas, SKSizeI>? overlay = null, IReadOnlyList<SKColor>? borrowPalette = null)
+    {
+        var size = RenderSize(w, h);
+        using var bitmap = new SKBitmap(new SKImageInfo(size.Width, size.Height, SKColorType.Rgba8888, SKAlphaType.Premul));
+        var strips = overlay is null && Look.Grade.Soften <= 0.05f && size.Height >= 64 ? 2 : 1;
+        Parallel.For(0, strips, strip =>
+        {
+            int top = size.Height * strip / strips, bottom = size.Height * (strip + 1) / strips;
+            var info = new SKImageInfo(size.Width, bottom - top, SKColorType.Rgba8888, SKAlphaType.Premul);
+            using var surface = SKSurface.Create(info, bitmap.GetPixels() + top * bitmap.RowBytes, bitmap.RowBytes)
+                ?? throw new InvalidOperationException("Could not wrap the render strip.");
+            surface.Canvas.Translate(0, -top);
+            Paint(surface.Canvas, size, overlay, borrowPalette);
+        });
+        Look.GradeInPlace(bitmap);
+        bitmap.SetImmutable();
+        return SKImage.FromBitmap(bitmap) ?? throw new InvalidOperationException("Could not snapshot the render.");
+    }
+
+    private void Paint(SKCanvas canvas, SKSizeI size, Action<SKCanvas, SKSizeI>? overlay, IReadOnlyList<SKColor>? borrowPalette)
+    {
+        var palette = Palette.For(Plan, new SeededRandom(StableHash.Mix(SceneSeed, 1)));
+        if (borrowPalette is { Count: > 0 }) palette = palette.Borrow(borrowPalette, Math.Clamp((Request.StyleStrength ?? 50) / 100f * 1.4f, 0.1f, 0.9f));
+        // Grading happens afterwards on the pixels (Look.GradeInPlace): a colour-filtered layer here cost more than the scene.
+        using var soften = Look.Grade.Soften > 0.05f ? SKImageFilter.CreateBlur(Look.Grade.Soften * size.Width / 700f, Look.Grade.Soften * size.Width / 700f) : null;
+        if (soften is not null)
+        {
+            using var layer = new SKPaint { ImageFilter = soften };
+            canvas.SaveLayer(layer);
+        }
+        SceneRenderer.Render(canvas, size.Width, size.Height, Plan, palette, Look.Art, new SeededRandom(StableHash.Mix(SceneSeed, 2)));
+        overlay?.Invoke(canvas, size);
+        if (soften is not null) canvas.Restore();
+    }
+}
+
+/// <summary>The output of one call: a bitmap the engine owns and a surface drawing into the same pixels.</summary>
+internal sealed class Target : IDisposable
+{
+    public Target(int w, int h)
+    {
+        Bitmap = new SKBitmap(new SKImageInfo(w, h, SKColorType.Rgba8888, SKAlphaType.Premul));
+        Surface = SKSurface.Create(Bitmap.Info, Bitmap.GetPixels(), Bitmap.RowBytes) ?? throw new InvalidOperationException($"Could not allocate a {w}x{h} surface.");
+    }
+
+    public SKBitmap Bitmap { get; }
+    public SKSurface Surface { get; }
+    public SKCanvas Canvas => Surface.Canvas;
+    public SKRect Bounds => new(0, 0, Bitmap.Width, Bitmap.Height);
+
+    public byte[] EncodeJpeg()
+    {
+        Canvas.Flush();
+        using var data = Bitmap.Encode(SKEncodedImageFormat.Jpeg, 90) ?? throw new InvalidOperationException("JPEG encoding failed.");
+        return data.ToArray();
+    }
+
+    public void Dispose()
+    {
+        Surface.Dispose();
+        Bitmap.Dispose();
+    }
+}
