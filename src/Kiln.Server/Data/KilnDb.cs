@@ -67,6 +67,7 @@ public abstract partial class KilnDb(DbContextOptions options) : DbContext(optio
             e.HasIndex(x => new { x.OrgId, x.At });
         });
         b.Entity<ServerSetting>(e => e.HasKey(x => x.Key));
+        ConfigureFirefly(b);
         OnModelCreatingPartial(b);
     }
 

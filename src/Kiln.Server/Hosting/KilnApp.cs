@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Kiln.Server.Console;
 using Kiln.Server.Data;
+using Kiln.Server.Firefly;
 using Kiln.Server.Ims;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.EntityFrameworkCore;
@@ -56,6 +57,7 @@ public static class KilnApp
         services.AddSingleton<UsageFlusher>();
         services.AddHostedService(sp => sp.GetRequiredService<UsageFlusher>());
         services.AddHostedService<KeyRingRefresher>();
+        services.AddFirefly();
         return services;
     }
 
@@ -92,6 +94,7 @@ public static class KilnApp
         app.MapIms();
         app.MapSecrets();
         app.MapAudit();
+        app.MapFirefly();
         return app;
     }
 
