@@ -2,6 +2,7 @@ using System.Text.Json;
 using Kiln.Server.Console;
 using Kiln.Server.Data;
 using Kiln.Server.Generation;
+using Kiln.Server.Firefly;
 using Kiln.Server.Ims;
 using Kiln.Server.Users;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -61,6 +62,7 @@ public static class KilnApp
         services.AddHostedService(sp => sp.GetRequiredService<UsageFlusher>());
         services.AddHostedService<KeyRingRefresher>();
         services.AddHostedService<ChangeBus>();
+        services.AddFirefly();
         return services;
     }
 
@@ -109,6 +111,7 @@ public static class KilnApp
         app.MapSecrets();
         app.MapAudit();
         app.MapConsole();
+        app.MapFirefly();
         return app;
     }
 

@@ -54,6 +54,32 @@ namespace Kiln.Server.Data.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "Jobs",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "TEXT", maxLength: 80, nullable: false),
+                    OrgId = table.Column<long>(type: "INTEGER", nullable: false),
+                    ClientId = table.Column<string>(type: "TEXT", nullable: false),
+                    Operation = table.Column<string>(type: "TEXT", maxLength: 40, nullable: false),
+                    Request = table.Column<string>(type: "TEXT", nullable: false),
+                    Status = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    Progress = table.Column<int>(type: "INTEGER", nullable: false),
+                    Result = table.Column<string>(type: "TEXT", nullable: true),
+                    ErrorCode = table.Column<string>(type: "TEXT", nullable: true),
+                    Message = table.Column<string>(type: "TEXT", nullable: true),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    UpdatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    LeaseOwner = table.Column<string>(type: "TEXT", nullable: true),
+                    LeaseExpiresAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    Attempts = table.Column<int>(type: "INTEGER", nullable: false),
+                    CancelRequested = table.Column<bool>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Jobs", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "Orgs",
                 columns: table => new
                 {
@@ -109,6 +135,24 @@ namespace Kiln.Server.Data.Migrations.Sqlite
                 constraints: table =>
                 {
                     table.PrimaryKey("PK_SigningKeys", x => x.Kid);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "StoredBlobs",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    OrgId = table.Column<long>(type: "INTEGER", nullable: false),
+                    Kind = table.Column<string>(type: "TEXT", nullable: false),
+                    Key = table.Column<string>(type: "TEXT", nullable: false),
+                    ContentType = table.Column<string>(type: "TEXT", nullable: false),
+                    Size = table.Column<long>(type: "INTEGER", nullable: false),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    ExpiresAt = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_StoredBlobs", x => x.Id);
                 });
 
             migrationBuilder.CreateTable(
@@ -314,6 +358,21 @@ namespace Kiln.Server.Data.Migrations.Sqlite
                 unique: true);
 
             migrationBuilder.CreateIndex(
+                name: "IX_Jobs_OrgId",
+                table: "Jobs",
+                column: "OrgId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Jobs_Status_CreatedAt",
+                table: "Jobs",
+                columns: new[] { "Status", "CreatedAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Jobs_UpdatedAt",
+                table: "Jobs",
+                column: "UpdatedAt");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_OrgMemberships_UserId",
                 table: "OrgMemberships",
                 column: "UserId");
@@ -334,6 +393,17 @@ namespace Kiln.Server.Data.Migrations.Sqlite
                 name: "IX_RevokedTokens_ExpiresAt",
                 table: "RevokedTokens",
                 column: "ExpiresAt");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_StoredBlobs_ExpiresAt",
+                table: "StoredBlobs",
+                column: "ExpiresAt");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_StoredBlobs_Key",
+                table: "StoredBlobs",
+                column: "Key",
+                unique: true);
 
             migrationBuilder.CreateIndex(
                 name: "IX_Users_Email",
@@ -364,6 +434,9 @@ namespace Kiln.Server.Data.Migrations.Sqlite
                 name: "DeviceAuthorizations");
 
             migrationBuilder.DropTable(
+                name: "Jobs");
+
+            migrationBuilder.DropTable(
                 name: "OrgMemberships");
 
             migrationBuilder.DropTable(
@@ -374,6 +447,9 @@ namespace Kiln.Server.Data.Migrations.Sqlite
 
             migrationBuilder.DropTable(
                 name: "SigningKeys");
+
+            migrationBuilder.DropTable(
+                name: "StoredBlobs");
 
             migrationBuilder.DropTable(
                 name: "Credentials");

@@ -56,6 +56,32 @@ namespace Kiln.Server.Data.Migrations.Postgres
                 });
 
             migrationBuilder.CreateTable(
+                name: "Jobs",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "character varying(80)", maxLength: 80, nullable: false),
+                    OrgId = table.Column<long>(type: "bigint", nullable: false),
+                    ClientId = table.Column<string>(type: "text", nullable: false),
+                    Operation = table.Column<string>(type: "character varying(40)", maxLength: 40, nullable: false),
+                    Request = table.Column<string>(type: "text", nullable: false),
+                    Status = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    Progress = table.Column<int>(type: "integer", nullable: false),
+                    Result = table.Column<string>(type: "text", nullable: true),
+                    ErrorCode = table.Column<string>(type: "text", nullable: true),
+                    Message = table.Column<string>(type: "text", nullable: true),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    UpdatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    LeaseOwner = table.Column<string>(type: "text", nullable: true),
+                    LeaseExpiresAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    Attempts = table.Column<int>(type: "integer", nullable: false),
+                    CancelRequested = table.Column<bool>(type: "boolean", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Jobs", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "Orgs",
                 columns: table => new
                 {
@@ -111,6 +137,24 @@ namespace Kiln.Server.Data.Migrations.Postgres
                 constraints: table =>
                 {
                     table.PrimaryKey("PK_SigningKeys", x => x.Kid);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "StoredBlobs",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    OrgId = table.Column<long>(type: "bigint", nullable: false),
+                    Kind = table.Column<string>(type: "text", nullable: false),
+                    Key = table.Column<string>(type: "text", nullable: false),
+                    ContentType = table.Column<string>(type: "text", nullable: false),
+                    Size = table.Column<long>(type: "bigint", nullable: false),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    ExpiresAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_StoredBlobs", x => x.Id);
                 });
 
             migrationBuilder.CreateTable(
@@ -316,6 +360,21 @@ namespace Kiln.Server.Data.Migrations.Postgres
                 unique: true);
 
             migrationBuilder.CreateIndex(
+                name: "IX_Jobs_OrgId",
+                table: "Jobs",
+                column: "OrgId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Jobs_Status_CreatedAt",
+                table: "Jobs",
+                columns: new[] { "Status", "CreatedAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Jobs_UpdatedAt",
+                table: "Jobs",
+                column: "UpdatedAt");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_OrgMemberships_UserId",
                 table: "OrgMemberships",
                 column: "UserId");
@@ -336,6 +395,17 @@ namespace Kiln.Server.Data.Migrations.Postgres
                 name: "IX_RevokedTokens_ExpiresAt",
                 table: "RevokedTokens",
                 column: "ExpiresAt");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_StoredBlobs_ExpiresAt",
+                table: "StoredBlobs",
+                column: "ExpiresAt");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_StoredBlobs_Key",
+                table: "StoredBlobs",
+                column: "Key",
+                unique: true);
 
             migrationBuilder.CreateIndex(
                 name: "IX_Users_Email",
@@ -366,6 +436,9 @@ namespace Kiln.Server.Data.Migrations.Postgres
                 name: "DeviceAuthorizations");
 
             migrationBuilder.DropTable(
+                name: "Jobs");
+
+            migrationBuilder.DropTable(
                 name: "OrgMemberships");
 
             migrationBuilder.DropTable(
@@ -376,6 +449,9 @@ namespace Kiln.Server.Data.Migrations.Postgres
 
             migrationBuilder.DropTable(
                 name: "SigningKeys");
+
+            migrationBuilder.DropTable(
+                name: "StoredBlobs");
 
             migrationBuilder.DropTable(
                 name: "Credentials");

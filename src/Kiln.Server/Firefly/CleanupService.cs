@@ -1,0 +1,49 @@
+using Kiln.Server.Data;
+using Kiln.Server.Storage;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Kiln.Server.Firefly;
+
+/// <summary>Deletes expired outputs and uploads (files and rows) and finished jobs older than the result lifetime.</summary>
+public sealed class CleanupService(IServiceScopeFactory scopes, IBlobStore store, TimeProvider clock, IOptions<FireflyOptions> options,
+    ILogger<CleanupService> log) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(options.Value.CleanupInterval, stop);
+                await CleanAsync(stop);
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                log.LogWarning(e, "Cleanup failed; will retry");
+            }
+        }
+    }
+
+    public async Task CleanAsync(CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<KilnDb>();
+        var now = clock.GetUtcNow();
+        while (true)
+        {
+            var batch = await db.StoredBlobs.AsNoTracking().Where(b => b.ExpiresAt <= now).OrderBy(b => b.ExpiresAt).Take(200).ToListAsync(ct);
+            if (batch.Count == 0) break;
+            foreach (var b in batch) await store.DeleteAsync(b.Key, ct);
+            var ids = batch.Select(b => b.Id).ToList();
+            await db.StoredBlobs.Where(b => ids.Contains(b.Id)).ExecuteDeleteAsync(ct);
+        }
+        var before = now - options.Value.ResultLifetime;
+        await db.Jobs.Where(j => (j.Status == JobStates.Succeeded || j.Status == JobStates.Failed || j.Status == JobStates.Canceled) && j.UpdatedAt < before)
+            .ExecuteDeleteAsync(ct);
+    }
+}

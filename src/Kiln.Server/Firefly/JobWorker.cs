@@ -1,0 +1,171 @@
+using System.Text.Json;
+using Kiln.Server.Data;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Kiln.Server.Firefly;
+
+/// <summary>
+/// Claims pending jobs and runs them, at most <see cref="FireflyOptions.Workers"/> at a time. The claim is one
+/// conditional UPDATE (status = pending) so two nodes never run the same job; a running job holds a lease that
+/// its heartbeat renews. On start (SQLite, single node) every running job is returned to pending; later, any job
+/// whose lease expired is too, so a job accepted with 202 always reaches a terminal state.
+/// PostgreSQL scale-out only needs the claim query to become <c>FOR UPDATE SKIP LOCKED</c>.
+/// </summary>
+public sealed class JobWorker(
+    IServiceScopeFactory scopes, ImageRunner runner, JobSignal signal, JobCancellations cancellations, TimeProvider clock,
+    IOptions<FireflyOptions> options, ILogger<JobWorker> log) : BackgroundService
+{
+    private readonly string _node = Environment.MachineName + ":" + Guid.NewGuid().ToString("N")[..8];
+    private int _running;
+
+    protected override async Task ExecuteAsync(CancellationToken stop)
+    {
+        await Task.Yield();
+        await RequeueAsync(all: true, stop);
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                await RequeueAsync(all: false, stop);
+                while (Volatile.Read(ref _running) < options.Value.Workers && await ClaimAsync(stop) is { } job)
+                {
+                    Interlocked.Increment(ref _running);
+                    _ = Task.Run(() => RunAsync(job, stop), CancellationToken.None);
+                }
+                await signal.WaitAsync(options.Value.JobPollInterval, stop);
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                log.LogError(e, "Job worker loop failed; retrying");
+                try { await Task.Delay(options.Value.JobPollInterval, stop); } catch (OperationCanceledException) { return; }
+            }
+        }
+    }
+
+    /// <summary>Returns running jobs to pending: all of them at start on SQLite (one node), else those whose lease expired.</summary>
+    private async Task RequeueAsync(bool all, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<KilnDb>();
+        if (all && !db.Database.IsSqlite()) all = false;
+        var now = clock.GetUtcNow();
+        var stale = db.Jobs.Where(j => j.Status == JobStates.Running && (all || j.LeaseExpiresAt < now));
+        var max = options.Value.MaxJobAttempts;
+        await stale.Where(j => j.Attempts >= max).ExecuteUpdateAsync(u => u
+            .SetProperty(j => j.Status, JobStates.Failed).SetProperty(j => j.ErrorCode, "runtime_error")
+            .SetProperty(j => j.Message, "The job did not finish after repeated attempts").SetProperty(j => j.UpdatedAt, now), ct);
+        var n = await stale.Where(j => j.Attempts < max).ExecuteUpdateAsync(u => u
+            .SetProperty(j => j.Status, JobStates.Pending).SetProperty(j => j.LeaseOwner, (string?)null)
+            .SetProperty(j => j.LeaseExpiresAt, (DateTimeOffset?)null).SetProperty(j => j.UpdatedAt, now), ct);
+        if (n > 0) log.LogInformation("Returned {Count} interrupted job(s) to the queue", n);
+    }
+
+    private async Task<Job?> ClaimAsync(CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<KilnDb>();
+        var candidates = await db.Jobs.Where(j => j.Status == JobStates.Pending).OrderBy(j => j.CreatedAt).Select(j => j.Id).Take(5).ToListAsync(ct);
+        foreach (var id in candidates)
+        {
+            var now = clock.GetUtcNow();
+            var claimed = await db.Jobs.Where(j => j.Id == id && j.Status == JobStates.Pending).ExecuteUpdateAsync(u => u
+                .SetProperty(j => j.Status, JobStates.Running).SetProperty(j => j.LeaseOwner, _node)
+                .SetProperty(j => j.LeaseExpiresAt, now + options.Value.JobLease).SetProperty(j => j.Attempts, j => j.Attempts + 1)
+                .SetProperty(j => j.UpdatedAt, now), ct);
+            if (claimed == 1) return await db.Jobs.AsNoTracking().FirstAsync(j => j.Id == id, ct);
+        }
+        return null;
+    }
+
+    private async Task RunAsync(Job job, CancellationToken stop)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        cancellations.Register(job.Id, cts);
+        var progress = new LatestProgress();
+        var heartbeat = HeartbeatAsync(job.Id, progress, cts);
+        try
+        {
+            var spec = JsonSerializer.Deserialize<ImageSpec>(job.Request, JsonSerializerOptions.Web)!;
+            var (result, blobs) = await runner.RunAsync(spec, job.OrgId, progress, cts.Token);
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<KilnDb>();
+            db.StoredBlobs.AddRange(blobs);
+            await db.SaveChangesAsync(CancellationToken.None);
+            var json = result.ToJson();
+            await Finish(db, job.Id, u => u.SetProperty(j => j.Status, JobStates.Succeeded).SetProperty(j => j.Result, json).SetProperty(j => j.Progress, 100));
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // Shutting down: hand the job back so this node (after a restart) or another one runs it.
+            await using var scope = scopes.CreateAsyncScope();
+            await Finish(scope.ServiceProvider.GetRequiredService<KilnDb>(), job.Id, u => u.SetProperty(j => j.Status, JobStates.Pending).SetProperty(j => j.LeaseExpiresAt, (DateTimeOffset?)null));
+        }
+        catch (OperationCanceledException)
+        {
+            // Canceled by the client: the status is already "canceled".
+        }
+        catch (Exception e)
+        {
+            var (code, message) = e is FireflyException f ? (f.Code, f.Message) : ("runtime_error", "Internal error while rendering");
+            if (e is not FireflyException) log.LogError(e, "Job {JobId} failed", job.Id);
+            await using var scope = scopes.CreateAsyncScope();
+            await Finish(scope.ServiceProvider.GetRequiredService<KilnDb>(), job.Id,
+                u => u.SetProperty(j => j.Status, JobStates.Failed).SetProperty(j => j.ErrorCode, code).SetProperty(j => j.Message, message));
+        }
+        finally
+        {
+            await cts.CancelAsync();
+            try { await heartbeat; } catch (Exception) { /* heartbeat ends with the job */ }
+            cancellations.Unregister(job.Id);
+            Interlocked.Decrement(ref _running);
+            signal.Notify();
+        }
+    }
+
+    /// <summary>Writes a terminal (or hand-back) state, only while this node still owns the running job.</summary>
+    private async Task Finish(KilnDb db, string id, Action<Microsoft.EntityFrameworkCore.Query.UpdateSettersBuilder<Job>> set)
+    {
+        var now = clock.GetUtcNow();
+        await db.Jobs.Where(j => j.Id == id && j.Status == JobStates.Running && j.LeaseOwner == _node).ExecuteUpdateAsync(u =>
+        {
+            set(u);
+            u.SetProperty(j => j.UpdatedAt, now).SetProperty(j => j.LeaseOwner, (string?)null);
+        }, CancellationToken.None);
+    }
+
+    /// <summary>Renews the lease and writes progress twice a second; stops the job if it was canceled or taken over.</summary>
+    private async Task HeartbeatAsync(string id, LatestProgress progress, CancellationTokenSource cts)
+    {
+        while (!cts.IsCancellationRequested)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(500), cts.Token);
+            try { await BeatAsync(id, progress, cts); }
+            catch (Exception e) when (e is not OperationCanceledException) { log.LogWarning(e, "Heartbeat for {JobId} failed", id); }
+        }
+    }
+
+    private async Task BeatAsync(string id, LatestProgress progress, CancellationTokenSource cts)
+    {
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<KilnDb>();
+            var now = clock.GetUtcNow();
+            var pct = Math.Min(progress.Value, 99);
+            var held = await db.Jobs.Where(j => j.Id == id && j.Status == JobStates.Running && j.LeaseOwner == _node).ExecuteUpdateAsync(u => u
+                .SetProperty(j => j.Progress, pct).SetProperty(j => j.LeaseExpiresAt, now + options.Value.JobLease).SetProperty(j => j.UpdatedAt, now), cts.Token);
+            if (held == 0) await cts.CancelAsync();
+        }
+    }
+
+    private sealed class LatestProgress : IProgress<int>
+    {
+        private int _value;
+        public int Value => Volatile.Read(ref _value);
+        public void Report(int value) => Volatile.Write(ref _value, value);
+    }
+}

@@ -1,0 +1,59 @@
+using Kiln.Server.Data;
+using Kiln.Server.Ims;
+using Kiln.Server.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Kiln.Server.Firefly;
+
+/// <summary>
+/// <c>GET /v3/status/{jobId}</c> and <c>PUT /v3/cancel/{jobId}</c> (§3.2, §6 item 17). The job id is
+/// accepted raw or with <c>%3A</c>. Jobs belong to the caller's org; another org's job is <c>unknown_job_id</c>.
+/// Status polls do not count toward the per-org rate limit.
+/// </summary>
+public static class JobsApi
+{
+    public static RouteGroupBuilder MapJobs(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/v3").RequireIms("firefly_api").WithTags("Firefly");
+        group.MapGet("/status/{jobId}", StatusAsync);
+        group.MapPut("/cancel/{jobId}", CancelAsync);
+        return group;
+    }
+
+    private static string Normalize(string jobId) => Uri.UnescapeDataString(jobId).Trim();
+
+    private static JsonHttpResult<FireflyError> Unknown() => FireflyErrors.Error(404, "unknown_job_id", "Unknown job id");
+
+    private static async Task<Results<Ok<JobStatus>, JsonHttpResult<FireflyError>>> StatusAsync(
+        string jobId, ImsCaller caller, KilnDb db, IBlobStore store, IOptions<StorageOptions> storage, CancellationToken ct)
+    {
+        var id = Normalize(jobId);
+        var job = await db.Jobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == id && j.OrgId == caller.OrgId, ct);
+        if (job is null) return Unknown();
+        return TypedResults.Ok(await job.AsStatusAsync(store, storage.Value.UrlLifetime, ct));
+    }
+
+    private static async Task<Results<Ok<JobStatus>, JsonHttpResult<FireflyError>>> CancelAsync(
+        string jobId, ImsCaller caller, KilnDb db, IBlobStore store, IOptions<StorageOptions> storage, JobCancellations running,
+        TimeProvider clock, CancellationToken ct)
+    {
+        var id = Normalize(jobId);
+        var now = clock.GetUtcNow();
+        var changed = await db.Jobs
+            .Where(j => j.Id == id && j.OrgId == caller.OrgId && (j.Status == JobStates.Pending || j.Status == JobStates.Running))
+            .ExecuteUpdateAsync(u => u.SetProperty(j => j.Status, JobStates.Canceled).SetProperty(j => j.CancelRequested, true)
+                .SetProperty(j => j.UpdatedAt, now).SetProperty(j => j.LeaseOwner, (string?)null), ct);
+        var job = await db.Jobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == id && j.OrgId == caller.OrgId, ct);
+        if (job is null) return Unknown();
+        if (changed == 0)
+        {
+            return job.Status == JobStates.Canceled
+                ? FireflyErrors.Error(409, "job_already_canceled", "The job was already canceled")
+                : FireflyErrors.Error(409, "job_completed", "The job has already finished");
+        }
+        running.Cancel(id); // a worker on this node stops at once; others notice at their next heartbeat
+        return TypedResults.Ok(await job.AsStatusAsync(store, storage.Value.UrlLifetime, ct));
+    }
+}

@@ -1,0 +1,145 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Kiln.Server.Data;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Net.Http.Headers;
+
+namespace Kiln.Server.Firefly;
+
+/// <summary>
+/// Reads a Firefly request body without model binding, so nothing a client sends can throw past us:
+/// wrong Content-Type is 415, empty is 400, malformed JSON is 400, too large is 413.
+/// </summary>
+internal static class RequestBody
+{
+    private const int MaxJsonBytes = 1024 * 1024;
+
+    /// <summary>
+    /// Reads the JSON body. For async operations a <c>multipart/form-data</c> body is accepted too: part
+    /// <c>request</c> holds the JSON and each <c>files</c> part is stored as an upload of the caller's org. A source
+    /// refers to a file part with <c>{"uploadId": "&lt;the part's file name&gt;"}</c> or <c>{"uploadId": "&lt;0-based index&gt;"}</c>;
+    /// those references are replaced by the real upload ids before validation.
+    /// </summary>
+    public static async Task<JsonElement> ReadAsync(HttpContext ctx, bool isAsync, Func<byte[], string, Task<string>>? storeFile, CancellationToken ct)
+    {
+        var type = ctx.Request.ContentType;
+        var mediaType = MediaTypeHeaderValue.TryParse(type, out var media) ? media.MediaType.Value?.ToLowerInvariant() : null;
+        if (mediaType is "application/json" || (mediaType?.EndsWith("+json", StringComparison.Ordinal) ?? false))
+            return Parse(await ReadCappedAsync(ctx, MaxJsonBytes, ct), isAsync);
+        if (isAsync && mediaType == "multipart/form-data" && storeFile is not null)
+            return await ReadMultipartAsync(ctx, storeFile, ct);
+        if (string.IsNullOrEmpty(type) && ctx.Request.ContentLength is null or 0 && !ctx.Request.Headers.ContainsKey(HeaderNames.TransferEncoding))
+            throw Empty(isAsync);
+        throw new FireflyException(415, "invalid_content_type",
+            isAsync ? "Content-Type must be application/json or multipart/form-data" : "Content-Type must be application/json");
+    }
+
+    private static FireflyException Empty(bool isAsync) =>
+        new(400, isAsync ? "empty_input_body" : "bad_request", "The request body is empty");
+
+    private static JsonElement Parse(byte[] body, bool isAsync)
+    {
+        if (body.Length == 0 || body.All(b => b is (byte)' ' or (byte)'\n' or (byte)'\r' or (byte)'\t')) throw Empty(isAsync);
+        try
+        {
+            using var doc = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 32 });
+            return doc.RootElement.Clone();
+        }
+        catch (JsonException)
+        {
+            throw new FireflyException(400, "bad_request", "The request body is not valid JSON");
+        }
+    }
+
+    private static async Task<byte[]> ReadCappedAsync(HttpContext ctx, long max, CancellationToken ct)
+    {
+        if (ctx.Request.ContentLength > max) throw TooLarge(max);
+        using var ms = new MemoryStream();
+        var buf = new byte[16384];
+        int n;
+        try
+        {
+            while ((n = await ctx.Request.Body.ReadAsync(buf, ct)) > 0)
+            {
+                if (ms.Length + n > max) throw TooLarge(max);
+                ms.Write(buf, 0, n);
+            }
+        }
+        catch (BadHttpRequestException e)
+        {
+            throw new FireflyException(e.StatusCode == 413 ? 413 : 400, e.StatusCode == 413 ? "request_too_large" : "bad_request", "The request body could not be read");
+        }
+        return ms.ToArray();
+    }
+
+    public static FireflyException TooLarge(long max) => new(413, "request_too_large", $"The request body is larger than {max} bytes");
+
+    private static async Task<JsonElement> ReadMultipartAsync(HttpContext ctx, Func<byte[], string, Task<string>> storeFile, CancellationToken ct)
+    {
+        IFormCollection form;
+        try
+        {
+            ctx.Features.Set<IFormFeature>(new FormFeature(ctx.Request, new FormOptions { MultipartBodyLengthLimit = 200L * 1024 * 1024, ValueLengthLimit = MaxJsonBytes }));
+            form = await ctx.Request.ReadFormAsync(ct);
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or BadHttpRequestException)
+        {
+            throw new FireflyException(400, "bad_request", "The multipart body could not be read");
+        }
+        string? json = form.TryGetValue("request", out var v) && v.Count > 0 ? v[0] : null;
+        if (json is null && form.Files.GetFile("request") is { } rf)
+        {
+            using var r = new StreamReader(rf.OpenReadStream());
+            json = await r.ReadToEndAsync(ct);
+        }
+        var files = form.Files.GetFiles("files");
+        if (json is null || files.Count == 0)
+            throw FireflyException.Validation([.. new[] { json is null ? "request" : null, files.Count == 0 ? "files" : null }
+                .OfType<string>().Select(p => new ValidationError(["body", p], "field required", "value_error.missing"))]);
+
+        var ids = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i < files.Count; i++)
+        {
+            await using var s = files[i].OpenReadStream();
+            var bytes = await SourceFetcher.ReadCappedAsync(s, long.MaxValue, ["body", "files", i], ct);
+            var id = await storeFile(bytes, $"files[{i}]");
+            ids[i.ToString(System.Globalization.CultureInfo.InvariantCulture)] = id;
+            if (files[i].FileName is { Length: > 0 } name) ids.TryAdd(name, id);
+        }
+        JsonNode? node;
+        try { node = JsonNode.Parse(json); }
+        catch (JsonException) { throw new FireflyException(400, "bad_request", "The request part is not valid JSON"); }
+        if (node is null) throw Empty(true);
+        Rewrite(node, ids);
+        return JsonDocument.Parse(node.ToJsonString()).RootElement.Clone();
+    }
+
+    private static void Rewrite(JsonNode node, Dictionary<string, string> ids)
+    {
+        if (node is JsonObject o)
+        {
+            if (o["uploadId"] is JsonValue v && v.TryGetValue<string>(out var s) && ids.TryGetValue(s, out var real)) o["uploadId"] = real;
+            foreach (var (_, child) in o.ToList()) if (child is not null) Rewrite(child, ids);
+        }
+        else if (node is JsonArray a)
+        {
+            foreach (var child in a) if (child is not null) Rewrite(child, ids);
+        }
+    }
+}
+
+/// <summary>Stores an upload (raw bytes already checked) and records it for the org.</summary>
+internal static class Uploads
+{
+    public static async Task<string> StoreAsync(byte[] bytes, string contentType, long orgId, KilnDb db, Storage.IBlobStore store,
+        TimeProvider clock, TimeSpan lifetime, CancellationToken ct)
+    {
+        var id = Guid.NewGuid().ToString("D");
+        var key = $"uploads/{orgId}/{id}{ImageInspector.Extension(contentType)}";
+        using (var ms = new MemoryStream(bytes, writable: false)) await store.PutAsync(key, ms, contentType, ct);
+        var now = clock.GetUtcNow();
+        db.StoredBlobs.Add(new StoredBlob { Id = id, OrgId = orgId, Kind = "upload", Key = key, ContentType = contentType, Size = bytes.Length, CreatedAt = now, ExpiresAt = now + lifetime });
+        await db.SaveChangesAsync(ct);
+        return id;
+    }
+}
