@@ -1,0 +1,132 @@
+using System.Globalization;
+using System.Net;
+using Amazon;
+using Amazon.Runtime;
+using Amazon.S3;
+using Amazon.S3.Model;
+using Amazon.S3.Util;
+using Kiln.Server.Hosting;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.Options;
+
+namespace Kiln.Server.Storage;
+
+/// <summary>
+/// Blobs in an S3-compatible bucket (AWS S3, MinIO, Ceph, s3rver). Download URLs are real S3 pre-signed GET URLs.
+/// Uploads are sent unchunked: S3-compatible servers such as s3rver store aws-chunked framing as the body otherwise.
+/// </summary>
+public sealed class S3BlobStore : IBlobStore, IStartupTask, IDisposable
+{
+    private readonly S3Location _where;
+    private readonly AmazonS3Client _s3;
+    private readonly TimeProvider _clock;
+
+    public S3BlobStore(IOptions<KilnOptions> kiln, IConfiguration config, TimeProvider clock)
+    {
+        _where = S3Location.Parse(kiln.Value.Storage!);
+        _clock = clock;
+        var s3Config = new AmazonS3Config { ForcePathStyle = _where.ForcePathStyle, AuthenticationRegion = _where.Region };
+        if (_where.Endpoint is { } endpoint) s3Config.ServiceURL = endpoint.ToString();
+        else s3Config.RegionEndpoint = RegionEndpoint.GetBySystemName(_where.Region);
+        var id = config["Kiln:S3:AccessKeyId"];
+        var secret = config["Kiln:S3:SecretAccessKey"];
+        _s3 = id is { Length: > 0 } && secret is { Length: > 0 }
+            ? new AmazonS3Client(new BasicAWSCredentials(id, secret), s3Config)
+            : new AmazonS3Client(s3Config);
+    }
+
+    private string ObjectKey(string key)
+    {
+        if (!BlobKeys.IsValid(key)) throw new ArgumentException("Invalid blob key.", nameof(key));
+        return _where.Prefix.Length == 0 ? key : _where.Prefix + "/" + key;
+    }
+
+    /// <summary>Creates the bucket when it does not exist yet (convenient for MinIO and s3rver).</summary>
+    public async Task RunAsync(IServiceProvider services, CancellationToken ct)
+    {
+        if (!await AmazonS3Util.DoesS3BucketExistV2Async(_s3, _where.Bucket))
+            await _s3.PutBucketAsync(new PutBucketRequest { BucketName = _where.Bucket }, ct);
+    }
+
+    public async Task PutAsync(string key, Stream content, string contentType, CancellationToken ct = default)
+    {
+        Stream body = content;
+        if (!content.CanSeek)
+        {
+            var buffer = new MemoryStream();
+            await content.CopyToAsync(buffer, ct);
+            buffer.Position = 0;
+            body = buffer;
+        }
+        await _s3.PutObjectAsync(new PutObjectRequest
+        {
+            BucketName = _where.Bucket, Key = ObjectKey(key), InputStream = body, ContentType = contentType,
+            UseChunkEncoding = false, AutoCloseStream = false,
+        }, ct);
+    }
+
+    public async Task<Stream?> OpenReadAsync(string key, CancellationToken ct = default)
+    {
+        if (!BlobKeys.IsValid(key)) return null;
+        try
+        {
+            var res = await _s3.GetObjectAsync(_where.Bucket, ObjectKey(key), ct);
+            return res.ResponseStream;
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound) { return null; }
+    }
+
+    public async Task<bool> ExistsAsync(string key, CancellationToken ct = default)
+    {
+        if (!BlobKeys.IsValid(key)) return false;
+        try
+        {
+            await _s3.GetObjectMetadataAsync(_where.Bucket, ObjectKey(key), ct);
+            return true;
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound) { return false; }
+    }
+
+    public async Task DeleteAsync(string key, CancellationToken ct = default)
+    {
+        if (BlobKeys.IsValid(key)) await _s3.DeleteObjectAsync(_where.Bucket, ObjectKey(key), ct);
+    }
+
+    public Task<string> GetDownloadUrlAsync(string key, TimeSpan lifetime, CancellationToken ct = default) =>
+        _s3.GetPreSignedURLAsync(new GetPreSignedUrlRequest
+        {
+            BucketName = _where.Bucket, Key = ObjectKey(key), Verb = HttpVerb.GET,
+            Expires = (_clock.GetUtcNow() + lifetime).UtcDateTime,
+            Protocol = _where.Endpoint?.Scheme == "http" ? Protocol.HTTP : Protocol.HTTPS,
+        });
+
+    /// <summary>
+    /// Recognises this bucket's own, unexpired pre-signed URLs (path or virtual-host style). The signature itself is
+    /// S3's to check; Kiln only reads the object straight from its own bucket instead of fetching the URL.
+    /// </summary>
+    public string? KeyFromOwnUrl(Uri url)
+    {
+        if (!url.IsAbsoluteUri) return null;
+        string path;
+        if (_where.Endpoint is { } ep && url.Host == ep.Host && url.Port == ep.Port && url.AbsolutePath.StartsWith("/" + _where.Bucket + "/", StringComparison.Ordinal))
+            path = url.AbsolutePath[(_where.Bucket.Length + 2)..];
+        else if (url.Host.StartsWith(_where.Bucket + ".", StringComparison.Ordinal) && (_where.Endpoint is null || url.Host.EndsWith(_where.Endpoint.Host, StringComparison.Ordinal)))
+            path = url.AbsolutePath.TrimStart('/');
+        else return null;
+        var q = QueryHelpers.ParseQuery(url.Query);
+        if (!q.TryGetValue("X-Amz-Date", out var date) || !q.TryGetValue("X-Amz-Expires", out var expires)
+            || !DateTimeOffset.TryParseExact(date.ToString(), "yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var signedAt)
+            || !int.TryParse(expires.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var seconds)
+            || signedAt.AddSeconds(seconds) <= _clock.GetUtcNow())
+            return null;
+        var objectKey = Uri.UnescapeDataString(path);
+        if (_where.Prefix.Length > 0)
+        {
+            if (!objectKey.StartsWith(_where.Prefix + "/", StringComparison.Ordinal)) return null;
+            objectKey = objectKey[(_where.Prefix.Length + 1)..];
+        }
+        return BlobKeys.IsValid(objectKey) ? objectKey : null;
+    }
+
+    public void Dispose() => _s3.Dispose();
+}
