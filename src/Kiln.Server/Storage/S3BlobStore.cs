@@ -4,7 +4,6 @@ using Amazon;
 using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
-using Amazon.S3.Util;
 using Kiln.Server.Hosting;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
@@ -44,8 +43,14 @@ public sealed class S3BlobStore : IBlobStore, IStartupTask, IDisposable
     /// <summary>Creates the bucket when it does not exist yet (convenient for MinIO and s3rver).</summary>
     public async Task RunAsync(IServiceProvider services, CancellationToken ct)
     {
-        if (!await AmazonS3Util.DoesS3BucketExistV2Async(_s3, _where.Bucket))
+        try
+        {
+            await _s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = _where.Bucket, MaxKeys = 1 }, ct);
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
+        {
             await _s3.PutBucketAsync(new PutBucketRequest { BucketName = _where.Bucket }, ct);
+        }
     }
 
     public async Task PutAsync(string key, Stream content, string contentType, CancellationToken ct = default)

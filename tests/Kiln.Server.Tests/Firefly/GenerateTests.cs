@@ -37,7 +37,7 @@ public sealed class GenerateTests : IDisposable
         var seed = output.GetProperty("seed").GetInt64();
         Assert.InRange(seed, 0, int.MaxValue);
         var url = output.GetProperty("image").GetProperty("url").GetString()!;
-        Assert.StartsWith(_kiln.BaseAddress.ToString().TrimEnd('/') + "/files/", url);
+        Assert.StartsWith(TestStorage.IsS3 ? TestStorage.Endpoint + "/kiln-" : _kiln.BaseAddress.ToString().TrimEnd('/') + "/files/", url);
 
         FireflyKit.AssertJpeg(await FireflyKit.DownloadAsync(url), 2048, 2048);
     }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Net.Http.Headers;
 using System.Text;
 using Kiln.Server.Tests.Infrastructure;
@@ -99,10 +100,11 @@ public sealed class UploadTests : IDisposable
         using var fresh = _kiln.Authed(await _kiln.DemoTokenAsync(), _kiln.Demo.ClientId);
         await ErrorAsync(await fresh.PostRawAsync("/v3/images/generate-similar", body), 422, "validation_error");
 
-        // The cleanup service removes the file as well.
-        var blobs = Path.Combine(_kiln.DataDir, "blobs", "uploads");
+        // The cleanup service removes the stored object as well (local file or S3 object).
+        var store = _kiln.Services.GetRequiredService<Kiln.Server.Storage.IBlobStore>();
+        var key = $"uploads/{_kiln.Demo.OrgId}/{id}.png";
         var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (Directory.EnumerateFiles(blobs, id + "*", SearchOption.AllDirectories).Any())
+        while (await store.ExistsAsync(key))
         {
             Assert.True(DateTime.UtcNow < deadline, "expired upload file was not deleted");
             await Task.Delay(100);

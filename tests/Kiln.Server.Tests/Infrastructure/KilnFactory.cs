@@ -30,6 +30,9 @@ public class KilnFactory : WebApplicationFactory<Program>
     public FakeTimeProvider? Clock { get; }
 
     /// <summary>Sets a configuration key (for example "Kiln:Ims:MaxSecretsPerCredential") before start.</summary>
+    /// <summary>Pins this Kiln to local-disk storage whatever the suite's storage (for tests of Kiln's own /files URLs).</summary>
+    public KilnFactory WithLocalStorage() => With("Kiln:Storage", "");
+
     public KilnFactory With(string key, string? value)
     {
         _settings[key] = value;
@@ -46,6 +49,12 @@ public class KilnFactory : WebApplicationFactory<Program>
     {
         builder.UseSetting("Kiln:DataDir", DataDir);
         if (TestDatabase.ConnectionFor(DataDir) is { } database) builder.UseSetting("Kiln:Database", database);
+        if (TestStorage.IsS3 && !_settings.ContainsKey("Kiln:Storage"))
+        {
+            builder.UseSetting("Kiln:Storage", TestStorage.NewBucket());
+            builder.UseSetting("Kiln:S3:AccessKeyId", TestStorage.AccessKey);
+            builder.UseSetting("Kiln:S3:SecretAccessKey", TestStorage.SecretKey);
+        }
         foreach (var (k, v) in _settings) builder.UseSetting(k, v);
         builder.ConfigureTestServices(services =>
         {
