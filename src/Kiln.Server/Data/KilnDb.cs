@@ -68,6 +68,7 @@ public abstract partial class KilnDb(DbContextOptions options) : DbContext(optio
         });
         b.Entity<ServerSetting>(e => e.HasKey(x => x.Key));
         ConfigureUsers(b);
+        ConfigureWeb(b);
         OnModelCreatingPartial(b);
     }
 
