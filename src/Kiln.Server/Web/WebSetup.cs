@@ -58,9 +58,13 @@ public static class WebSetup
     /// <summary>Call right after <c>UseRouting()</c>: headers, sign-in, anti-forgery, then the pages.</summary>
     public static WebApplication UseKilnWeb(this WebApplication app)
     {
+        var https = app.Services.GetRequiredService<IOptions<KilnOptions>>().Value.PublicBaseUrl?.StartsWith("https:", StringComparison.OrdinalIgnoreCase) == true;
         app.Use((ctx, next) =>
         {
-            if (WebPaths.IsUi(ctx.Request.Path)) ctx.Response.OnStarting(() => { SecurityHeaders(ctx.Response.Headers); return Task.CompletedTask; });
+            if (!WebPaths.IsUi(ctx.Request.Path)) return next(ctx);
+            // Behind a TLS-terminating proxy the public URL says https: cookies are Secure and anti-forgery expects it.
+            if (https) ctx.Request.Scheme = "https";
+            ctx.Response.OnStarting(() => { SecurityHeaders(ctx.Response.Headers); return Task.CompletedTask; });
             return next(ctx);
         });
         app.UseAuthentication();
