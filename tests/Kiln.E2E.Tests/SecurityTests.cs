@@ -177,6 +177,7 @@ public sealed class SecurityTests
             var (res, html) = await ui.GetAsync(path);
             Assert.True(res.StatusCode == HttpStatusCode.NotFound, $"{path}: {(int)res.StatusCode}");
             Assert.DoesNotContain("org-b-", html, StringComparison.Ordinal);
+            Assert.Contains("Not found", html, StringComparison.Ordinal);
         }
         // The org switcher lists only the user's orgs.
         var (_, home) = await ui.GetAsync($"/console/projects/{demo.OrgId}");

@@ -22,7 +22,21 @@ public abstract class ConsolePage : ComponentBase
     protected void NotFound()
     {
         IsNotFound = true;
-        HttpContext.Response.StatusCode = StatusCodes.Status404NotFound;
+        SetStatus(StatusCodes.Status404NotFound);
+    }
+
+    /// <summary>
+    /// Sets the status as the response starts. Static SSR renders no body when the status is already 404 while it
+    /// renders (it leaves 404s to the status-code-pages middleware), and these pages want their own "not found" text.
+    /// </summary>
+    protected void SetStatus(int status)
+    {
+        var response = HttpContext.Response;
+        response.OnStarting(() =>
+        {
+            response.StatusCode = status;
+            return Task.CompletedTask;
+        });
     }
 
     /// <summary>The org the URL names, if it is one of the user's; otherwise marks the page 404.</summary>
