@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:$HOME/.dotnet/tools"
-rm -rf src/Kiln.Server/Data/Migrations/Sqlite
+rm -rf src/Kiln.Server/Data/Migrations/Sqlite src/Kiln.Server/Kiln/Server/Data/Migrations/Sqlite  # EF puts the snapshot under the namespace path
 dotnet ef migrations add Initial --project src/Kiln.Server --context SqliteKilnDb --output-dir Data/Migrations/Sqlite --namespace Kiln.Server.Data.Migrations.Sqlite
 if grep -q PostgresKilnDb src/Kiln.Server/Data/*.cs; then
   rm -rf src/Kiln.Server/Data/Migrations/Postgres

@@ -97,7 +97,7 @@ public sealed partial class ConsoleFlowTests(BrowserFixture browser) : IClassFix
         // The audit log shows every step, and filters.
         await page.GetByRole(AriaRole.Link, new() { Name = "Audit log" }).ClickAsync();
         var log = page.Locator("#audit");
-        foreach (var action in new[] { "project.create", "credential.create", "credential.services.subscribe", "secret.add", "token.generate", "secret.delete" })
+        foreach (var action in new[] { "project.create", "credential.create", "credential.services.subscribe", "secret.add", "credential.token", "secret.delete" })
             await Assertions.Expect(log).ToContainTextAsync(action);
         await shots.TakeAsync("audit-log");
         await page.GetByLabel("Action").FillAsync("secret.");

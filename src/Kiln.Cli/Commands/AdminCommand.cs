@@ -70,9 +70,8 @@ public static class AdminCommand
             if (user is null) return Fail(error!.Message);
             if (orgId is { } o)
             {
-                db.OrgMemberships.Add(new OrgMembership { OrgId = o, UserId = user.Id, Role = parse.GetValue(role)!, CreatedAt = TimeProvider.System.GetUtcNow() });
-                Kiln.Server.Console.Actor.System.Audit(db, TimeProvider.System, o, "member.add", $"user:{user.Id}", $"{user.Email} as {parse.GetValue(role)} (kiln admin create-user)");
-                await db.SaveChangesAsync(ct);
+                var (_, memberError) = await Members.AddAsync(db, TimeProvider.System, Kiln.Server.Console.Actor.System, o, user.Email, parse.GetValue(role), ct);
+                if (memberError is not null) return Fail(memberError.Message);
             }
             System.Console.WriteLine($"User {user.Email} created (id {user.Id}){(orgId is null ? "" : $", {parse.GetValue(role)} of org {orgId}")}.");
             if (parse.GetValue(Password) is null) System.Console.WriteLine($"Password (shown once): {password}");
@@ -94,7 +93,7 @@ public static class AdminCommand
             var db = scope.ServiceProvider.GetRequiredService<KilnDb>();
             await db.Database.MigrateAsync(ct);
             var password = parse.GetValue(Password) ?? UserAccounts.NewPassword();
-            if (await UserAccounts.ResetPasswordAsync(db, null, parse.GetValue(Email)!, password, ct) is { } error) return Fail(error.Message);
+            if (await UserAccounts.ResetPasswordAsync(db, null, TimeProvider.System, parse.GetValue(Email)!, password, ct) is { } error) return Fail(error.Message);
             System.Console.WriteLine($"Password of {UserAccounts.Normalize(parse.GetValue(Email)!)} reset.");
             if (parse.GetValue(Password) is null) System.Console.WriteLine($"Password (shown once): {password}");
             return 0;

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json.Serialization;
 using Kiln.Server.Data;
 using Kiln.Server.Hosting;
@@ -18,27 +19,44 @@ public sealed record AuditDto(
     [property: JsonPropertyName("source_ip")] string SourceIp,
     [property: JsonPropertyName("count")] int Count);
 
-/// <summary><c>GET /console/organizations/{orgId}/audit</c>: a Kiln extension, filterable.</summary>
+/// <summary>
+/// Audit filters, all optional: <c>action</c> and <c>target</c> match as prefixes ("project." or "credential:123"),
+/// <c>actor</c> and <c>actorType</c> exactly; <c>since</c>/<c>until</c> are epoch ms.
+/// </summary>
+public sealed record AuditFilter(string? Action = null, string? Actor = null, string? ActorType = null, string? Target = null,
+    long? Since = null, long? Until = null, int Limit = 100);
+
+/// <summary><c>GET /console/organizations/{orgId}/audit</c>: a Kiln extension, filterable; newest first.</summary>
 public static class AuditApi
 {
     public static RouteHandlerBuilder MapAudit(this IEndpointRouteBuilder app) =>
         app.MapGet("/console/organizations/{orgId}/audit", ListAsync).WithTags("Console: audit").RequireIms("adobeio_api");
 
     public static async Task<Results<Ok<List<AuditDto>>, JsonHttpResult<ApiError>>> ListAsync(
-        string orgId, string? action, string? actor, long? since, long? until, int? limit,
+        string orgId, string? action, string? actor, string? actorType, string? target, long? since, long? until, int? limit,
         ImsCaller caller, OrgAccess access, KilnDb db, CancellationToken ct)
     {
         var role = await access.RoleInAsync(caller, orgId, ct);
         if (role is null or "self") return ApiErrors.NotFound("Organization Not Found");
         if (limit is < 1 or > 1000) return ApiErrors.BadRequest("limit must be between 1 and 1000");
-        var id = long.Parse(orgId, System.Globalization.CultureInfo.InvariantCulture);
-        var q = db.AuditRecords.AsNoTracking().Where(a => a.OrgId == id);
-        if (!string.IsNullOrEmpty(action)) q = q.Where(a => a.Action.StartsWith(action));
-        if (!string.IsNullOrEmpty(actor)) q = q.Where(a => a.Actor == actor);
-        if (since is { } s) { var t = DateTimeOffset.FromUnixTimeMilliseconds(Math.Clamp(s, 0, 253402300799999)); q = q.Where(a => a.At >= t); }
-        if (until is { } u) { var t = DateTimeOffset.FromUnixTimeMilliseconds(Math.Clamp(u, 0, 253402300799999)); q = q.Where(a => a.At <= t); }
-        var rows = await q.OrderByDescending(a => a.At).ThenByDescending(a => a.Id).Take(limit ?? 100).ToListAsync(ct);
-        return TypedResults.Ok(rows.Select(a => new AuditDto(a.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            Ids.ToMs(a.At), a.ActorType, a.Actor, a.Action, a.Target, a.Detail, a.SourceIp, a.Count)).ToList());
+        var id = long.Parse(orgId, CultureInfo.InvariantCulture);
+        return TypedResults.Ok(await QueryAsync(db, id, new AuditFilter(action, actor, actorType, target, since, until, limit ?? 100), ct));
     }
+
+    /// <summary>The org's audit records matching the filter (the web UI's audit view calls this too).</summary>
+    public static async Task<List<AuditDto>> QueryAsync(KilnDb db, long orgId, AuditFilter f, CancellationToken ct)
+    {
+        var q = db.AuditRecords.AsNoTracking().Where(a => a.OrgId == orgId);
+        if (!string.IsNullOrEmpty(f.Action)) q = q.Where(a => a.Action.StartsWith(f.Action));
+        if (!string.IsNullOrEmpty(f.Actor)) q = q.Where(a => a.Actor == f.Actor);
+        if (!string.IsNullOrEmpty(f.ActorType)) q = q.Where(a => a.ActorType == f.ActorType);
+        if (!string.IsNullOrEmpty(f.Target)) q = q.Where(a => a.Target.StartsWith(f.Target));
+        if (f.Since is { } s) { var t = FromMs(s); q = q.Where(a => a.At >= t); }
+        if (f.Until is { } u) { var t = FromMs(u); q = q.Where(a => a.At <= t); }
+        var rows = await q.OrderByDescending(a => a.At).ThenByDescending(a => a.Id).Take(Math.Clamp(f.Limit, 1, 1000)).ToListAsync(ct);
+        return rows.Select(a => new AuditDto(a.Id.ToString(CultureInfo.InvariantCulture),
+            Ids.ToMs(a.At), a.ActorType, a.Actor, a.Action, a.Target, a.Detail, a.SourceIp, a.Count)).ToList();
+    }
+
+    private static DateTimeOffset FromMs(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(Math.Clamp(ms, 0, 253402300799999));
 }

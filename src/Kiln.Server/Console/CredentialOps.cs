@@ -123,6 +123,27 @@ public static partial class CredentialOps
         return new SubscriptionResultDto(list, errors);
     }
 
+    /// <summary>
+    /// The UI's "Generate access token": a token for the credential with every scope its subscriptions grant, bound
+    /// to its newest live secret (so that deleting that secret revokes the token, like any other). Audited.
+    /// </summary>
+    public static async Task<(IssuedToken? Token, OpError? Error)> GenerateTokenAsync(KilnDb db, CredentialCache cache, TokenIssuer issuer,
+        TimeProvider clock, Actor actor, long orgId, long credentialId, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        var clientId = await db.Credentials.Where(c => c.Id == credentialId && c.OrgId == orgId).Select(c => c.ClientId).FirstOrDefaultAsync(ct);
+        var cred = clientId is null ? null : await cache.GetAsync(clientId, ct);
+        if (cred is null || !cred.Enabled) return (null, OpError.NotFound("Credential Not Found"));
+        var secret = (await db.ClientSecrets.AsNoTracking().Where(s => s.CredentialId == cred.Id).ToListAsync(ct))
+            .Where(s => s.ExpiresAt is null || s.ExpiresAt > now).OrderByDescending(s => s.CreatedAt).FirstOrDefault();
+        if (secret is null) return (null, OpError.Conflict("no_secret", "The credential has no client secret; add one first."));
+        if (cred.GrantedScopes.Count == 0) return (null, OpError.Conflict("no_services", "The credential is subscribed to no API; add one first."));
+        var token = issuer.Issue(new TokenSubject(cred.ClientId, cred.TechnicalAccountId, cred.OrgCode, cred.Id, secret.Uuid, cred.GrantedScopes));
+        actor.Audit(db, clock, orgId, "credential.token", $"credential:{cred.Id}", "generated in the console");
+        await db.SaveChangesAsync(ct);
+        return (token, null);
+    }
+
     /// <summary>Known service codes (canonical spelling) and an error entry for each unknown one.</summary>
     private static (List<string> Known, List<SubscriptionErrorDto> Errors) Split(IReadOnlyList<string> sdkCodes)
     {

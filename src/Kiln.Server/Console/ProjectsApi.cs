@@ -60,7 +60,8 @@ public static class ProjectsApi
         if (pageNo is { } n)
         {
             pageSize ??= 100;
-            q = q.Skip((n - 1) * pageSize.Value).Take(pageSize.Value);
+            var skip = (long)(n - 1) * pageSize.Value;
+            q = skip >= total ? q.Take(0) : q.Skip((int)skip).Take(pageSize.Value);
         }
         var projects = await q.ToListAsync(ct);
         var ids = projects.Select(p => p.Id).ToList();

@@ -97,6 +97,7 @@ public static class KilnApp
         app.MapIms();
         app.MapSecrets();
         app.MapAudit();
+        app.MapUsers();
         app.MapConsole();
         return app;
     }

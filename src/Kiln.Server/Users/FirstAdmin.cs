@@ -19,15 +19,25 @@ public sealed class FirstAdmin(IOptions<AccountOptions> accounts, IOptions<KilnO
         var db = services.GetRequiredService<KilnDb>();
         if (await db.Users.AnyAsync(ct)) return;
         var password = UserAccounts.NewPassword();
-        var (user, error) = await UserAccounts.CreateAsync(db, clock, accounts.Value.AdminEmail, password, ct);
-        if (user is null) throw new InvalidOperationException("Could not create the first admin user: " + error?.Message);
-        var now = clock.GetUtcNow();
-        foreach (var orgId in await db.Orgs.Select(o => o.Id).ToListAsync(ct))
+        User? user;
+        try
         {
-            db.OrgMemberships.Add(new OrgMembership { OrgId = orgId, UserId = user.Id, Role = OrgAccess.Admin, CreatedAt = now });
-            Actor.System.Audit(db, clock, orgId, "member.add", $"user:{user.Id}", $"first admin {user.Email}");
+            (user, var error) = await UserAccounts.CreateAsync(db, clock, accounts.Value.AdminEmail, password, ct);
+            if (user is null) throw new InvalidOperationException("Could not create the first admin user: " + error?.Message);
+            var now = clock.GetUtcNow();
+            foreach (var orgId in await db.Orgs.Select(o => o.Id).ToListAsync(ct))
+            {
+                db.OrgMemberships.Add(new OrgMembership { OrgId = orgId, UserId = user.Id, Role = OrgAccess.Admin, CreatedAt = now });
+                Actor.System.Audit(db, clock, orgId, "member.add", $"user:{user.Id}", $"first admin {user.Email}");
+            }
+            await db.SaveChangesAsync(ct);
         }
-        await db.SaveChangesAsync(ct);
+        catch (DbUpdateException)
+        {
+            db.ChangeTracker.Clear();
+            if (await db.Users.AnyAsync(ct)) return; // another node made the first admin at the same moment
+            throw;
+        }
         await SecureFile.WriteAllTextAsync(Path.Combine(kiln.Value.FullDataDir, FileName), password + "\n", ct);
         // Console, not ILogger: the password is shown to the person who started Kiln and never reaches a log sink.
         System.Console.Out.WriteLine($"""

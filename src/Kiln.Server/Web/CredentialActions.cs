@@ -6,8 +6,9 @@ using Microsoft.EntityFrameworkCore;
 namespace Kiln.Server.Web;
 
 /// <summary>
-/// The credential page's actions that have no REST building block to call: the same rules as the secrets API
-/// (limit, last-secret guard, cache invalidation, audit), with the signed-in user as the actor.
+/// The credential page's secret actions, which have no building block outside the secrets API's handlers: the same
+/// rules (limit, last-secret guard, cache invalidation, audit), with the signed-in user as the actor.
+/// "Generate access token" uses <see cref="CredentialOps.GenerateTokenAsync"/>.
 /// </summary>
 public static class CredentialActions
 {
@@ -38,28 +39,6 @@ public static class CredentialActions
         await db.SaveChangesAsync(ct);
         cache.Invalidate(cred.ClientId);
         return null;
-    }
-
-    /// <summary>
-    /// "Generate access token": a real token, exactly as the token endpoint would mint it for this credential
-    /// (all granted scopes, technical account as user), bound to the credential's newest secret so that deleting
-    /// that secret (or the credential) revokes it like any other token. The secret's "last used" is not touched:
-    /// it tells which secrets clients still use.
-    /// </summary>
-    public static async Task<(IssuedToken? Token, OpError? Error)> GenerateTokenAsync(KilnDb db, TokenIssuer issuer, TimeProvider clock,
-        Actor actor, Credential cred, CancellationToken ct)
-    {
-        var now = clock.GetUtcNow();
-        var secrets = await db.ClientSecrets.AsNoTracking().Where(s => s.CredentialId == cred.Id).ToListAsync(ct);
-        var secret = secrets.Where(s => s.ExpiresAt is null || s.ExpiresAt > now).OrderByDescending(s => s.CreatedAt).FirstOrDefault();
-        if (secret is null) return (null, OpError.Conflict("no_secret", "The credential has no valid client secret; add one first."));
-        var scopes = Services.GrantedScopes(cred.Services.Select(s => s.SdkCode));
-        if (scopes.Count == 0) return (null, OpError.Conflict("no_api", "Add an API to the credential first; its scopes go into the token."));
-        var orgCode = await db.Orgs.AsNoTracking().Where(o => o.Id == cred.OrgId).Select(o => o.Code).FirstAsync(ct);
-        var token = issuer.Issue(new TokenSubject(cred.ClientId, cred.TechnicalAccountId, orgCode, cred.Id, secret.Uuid, scopes));
-        actor.Audit(db, clock, cred.OrgId, "token.generate", $"credential:{cred.Id}/secret:{secret.Uuid}", "console UI");
-        await db.SaveChangesAsync(ct);
-        return (token, null);
     }
 
     /// <summary>The token request as a ready-to-paste curl command.</summary>

@@ -10,7 +10,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Kiln.Server.Data.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteKilnDb))]
-    [Migration("20261129050752_Initial")]
+    [Migration("20261129053920_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -412,6 +412,9 @@ namespace Kiln.Server.Data.Migrations.Sqlite
                     b.Property<string>("SecurityStamp")
                         .IsRequired()
                         .HasColumnType("TEXT");
+
+                    b.Property<long?>("TokensValidAfter")
+                        .HasColumnType("INTEGER");
 
                     b.HasKey("Id");
 

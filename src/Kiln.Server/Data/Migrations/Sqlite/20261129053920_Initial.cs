@@ -120,7 +120,8 @@ namespace Kiln.Server.Data.Migrations.Sqlite
                     PasswordHash = table.Column<string>(type: "TEXT", nullable: true),
                     CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
                     Disabled = table.Column<bool>(type: "INTEGER", nullable: false),
-                    SecurityStamp = table.Column<string>(type: "TEXT", nullable: false)
+                    SecurityStamp = table.Column<string>(type: "TEXT", nullable: false),
+                    TokensValidAfter = table.Column<long>(type: "INTEGER", nullable: true)
                 },
                 constraints: table =>
                 {
