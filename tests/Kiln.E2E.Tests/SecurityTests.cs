@@ -144,6 +144,47 @@ public sealed class SecurityTests
     }
 
     [Fact]
+    public async Task SigningInAgainReplacesTheSessionAndAPasswordResetEndsIt()
+    {
+        using var kiln = new KilnFactory();
+        var demo = kiln.Start();
+        using var ui = await SignedInAsync(kiln);
+        var first = ui.Cookie("kiln.console")!;
+        Assert.Equal(HttpStatusCode.Redirect, (await ui.SignInAsync(ConsoleUi.AdminEmail, ConsoleUi.AdminPassword(kiln))).StatusCode);
+        var second = ui.Cookie("kiln.console")!;
+        Assert.NotEqual(first, second);
+        Assert.Equal(HttpStatusCode.Redirect, (await WithCookieAsync(kiln, first, $"/console/projects/{demo.OrgId}")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await WithCookieAsync(kiln, second, $"/console/projects/{demo.OrgId}")).StatusCode);
+
+        // A new password (kiln admin reset-password) ends every session of that user.
+        using (var scope = kiln.Services.CreateScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<KilnDb>();
+            Assert.Null(await Kiln.Server.Users.UserAccounts.ResetPasswordAsync(db, null, TimeProvider.System, ConsoleUi.AdminEmail, "a-new-password-123", default));
+        }
+        Assert.Equal(HttpStatusCode.Redirect, (await WithCookieAsync(kiln, second, $"/console/projects/{demo.OrgId}")).StatusCode);
+    }
+
+    private static async Task<HttpResponseMessage> WithCookieAsync(KilnFactory kiln, string session, string path)
+    {
+        using var ui = new UiClient(kiln.BaseAddress);
+        ui.Cookies.Add(new Cookie("kiln.console", session, "/console", kiln.BaseAddress.Host));
+        return (await ui.GetAsync(path)).Response;
+    }
+
+    [Fact]
+    public async Task UnknownConsolePageIsAnHtml404()
+    {
+        using var kiln = new KilnFactory();
+        kiln.Start();
+        using var ui = new UiClient(kiln.BaseAddress);
+        var (res, html) = await ui.GetAsync("/console/no-such-page");
+        Assert.Equal(HttpStatusCode.NotFound, res.StatusCode);
+        Assert.Equal("text/html", res.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("Not found", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AnotherOrgsProjectAndCredentialPagesAnswer404()
     {
         using var kiln = new KilnFactory();

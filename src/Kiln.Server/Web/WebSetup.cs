@@ -59,13 +59,24 @@ public static class WebSetup
     public static WebApplication UseKilnWeb(this WebApplication app)
     {
         var https = app.Services.GetRequiredService<IOptions<KilnOptions>>().Value.PublicBaseUrl?.StartsWith("https:", StringComparison.OrdinalIgnoreCase) == true;
-        app.Use((ctx, next) =>
+        app.Use(async (ctx, next) =>
         {
-            if (!WebPaths.IsUi(ctx.Request.Path)) return next(ctx);
+            if (!WebPaths.IsUi(ctx.Request.Path))
+            {
+                await next(ctx);
+                return;
+            }
             // Behind a TLS-terminating proxy the public URL says https: cookies are Secure and anti-forgery expects it.
             if (https) ctx.Request.Scheme = "https";
             ctx.Response.OnStarting(() => { SecurityHeaders(ctx.Response.Headers); return Task.CompletedTask; });
-            return next(ctx);
+            await next(ctx);
+            // A console URL that matches no page: a short HTML answer (the API's JSON status pages skip UI paths).
+            var r = ctx.Response;
+            if (r.StatusCode == StatusCodes.Status404NotFound && !r.HasStarted && r.ContentType is null && r.ContentLength is null)
+            {
+                r.ContentType = "text/html; charset=utf-8";
+                await r.WriteAsync(NotFoundHtml, ctx.RequestAborted);
+            }
         });
         app.UseAuthentication();
         app.UseAuthorization();
@@ -76,6 +87,12 @@ public static class WebSetup
         app.MapRazorComponents<App>();
         return app;
     }
+
+    private const string NotFoundHtml = """
+        <!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>Not found · Kiln</title><link rel="stylesheet" href="/console/assets/console.css"></head>
+        <body><main><div class="panel"><h1>Not found</h1><p>There is no console page here.</p><p><a href="/console">Back to your projects</a></p></div></main></body></html>
+        """;
 
     private static CookieSecurePolicy SecurePolicy(KilnOptions kiln) =>
         kiln.PublicBaseUrl?.StartsWith("https:", StringComparison.OrdinalIgnoreCase) == true ? CookieSecurePolicy.Always : CookieSecurePolicy.SameAsRequest;
