@@ -54,6 +54,10 @@ public sealed class SecurityTests
         var real = await ui.PostFormAsync(path, "create-project", withToken: true, ("Create.Name", "csrf-project"));
         Assert.Equal(HttpStatusCode.Redirect, real.StatusCode);
         Assert.Contains("csrf-project", (await ui.GetAsync(path)).Html, StringComparison.Ordinal);
+
+        // The session cookie is no credential for the REST API (it needs a bearer token), so the API has no CSRF surface.
+        var (api, _) = await ui.GetAsync("/console/organizations");
+        Assert.Equal(HttpStatusCode.Unauthorized, api.StatusCode);
     }
 
     [Fact]
