@@ -113,7 +113,7 @@ public static class AdminCommand
             var db = scope.ServiceProvider.GetRequiredService<KilnDb>();
             await db.Database.MigrateAsync(ct);
             var password = parse.GetValue(Password) ?? UserAccounts.NewPassword();
-            if (await UserAccounts.ResetPasswordAsync(db, null, parse.GetValue(Email)!, password, ct) is { } error) return Fail(error.Message);
+            if (await UserAccounts.ResetPasswordAsync(db, null, TimeProvider.System, parse.GetValue(Email)!, password, ct) is { } error) return Fail(error.Message);
             System.Console.WriteLine($"Password of {UserAccounts.Normalize(parse.GetValue(Email)!)} reset.");
             if (parse.GetValue(Password) is null) System.Console.WriteLine($"Password (shown once): {password}");
             return 0;

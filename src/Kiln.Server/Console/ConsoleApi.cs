@@ -1,5 +1,4 @@
 using Kiln.Server.Ims;
-using Kiln.Server.Users;
 
 namespace Kiln.Server.Console;
 
@@ -12,7 +11,6 @@ public static class ConsoleApi
 {
     public static RouteGroupBuilder MapConsole(this IEndpointRouteBuilder app)
     {
-        app.MapDeviceCode();
         var console = app.MapGroup("/console").WithTags("Console").RequireIms("adobeio_api").DisableAntiforgery();
         console.MapOrganizations();
         console.MapProjects();

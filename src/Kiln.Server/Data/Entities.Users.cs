@@ -14,6 +14,8 @@ public sealed class User
     public bool Disabled { get; set; }
     /// <summary>Changes whenever the password changes, so that cookie sessions can be dropped.</summary>
     public string SecurityStamp { get; set; } = "";
+    /// <summary>User tokens minted before this instant are dead (set by a password reset).</summary>
+    public DateTimeOffset? TokensValidAfter { get; set; }
 }
 
 /// <summary>A user's role in one org: <c>admin</c> or <c>developer</c>.</summary>

@@ -69,6 +69,7 @@ public abstract partial class KilnDb(DbContextOptions options) : DbContext(optio
         b.Entity<ServerSetting>(e => e.HasKey(x => x.Key));
         ConfigureUsers(b);
         ConfigureFirefly(b);
+        ConfigureWeb(b);
         OnModelCreatingPartial(b);
     }
 

@@ -5,6 +5,7 @@ using Kiln.Server.Generation;
 using Kiln.Server.Firefly;
 using Kiln.Server.Ims;
 using Kiln.Server.Users;
+using Kiln.Server.Web;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -55,6 +56,7 @@ public static class KilnApp
         services.AddScoped<OrgAccess>();
         services.AddUsers();
         services.AddGeneration();
+        services.AddKilnWeb();
 
         // Order matters: the initializer must finish before the flushers start.
         services.AddHostedService<KilnInitializer>();
@@ -95,11 +97,12 @@ public static class KilnApp
         app.UseStatusCodePages(async ctx =>
         {
             var r = ctx.HttpContext.Response;
-            if (r.HasStarted || r.ContentLength > 0 || r.ContentType is not null) return;
+            if (r.HasStarted || r.ContentLength > 0 || r.ContentType is not null || WebPaths.IsUi(ctx.HttpContext.Request.Path)) return;
             var code = r.StatusCode switch { 400 => "bad_request", 404 => "not_found", 405 => "method_not_allowed", 413 => "request_too_large", 415 => "invalid_content_type", _ => r.StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture) };
             await ApiErrors.Error(r.StatusCode, code, ReasonPhrase(r.StatusCode)).ExecuteAsync(ctx.HttpContext);
         });
         app.UseRouting();
+        app.UseKilnWeb();
         app.UseImsGate();
 
         app.MapOpenApi("/openapi/{documentName}.json");
@@ -110,6 +113,7 @@ public static class KilnApp
         app.MapIms();
         app.MapSecrets();
         app.MapAudit();
+        app.MapUsers();
         app.MapConsole();
         app.MapFirefly();
         return app;

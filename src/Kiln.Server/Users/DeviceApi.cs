@@ -106,20 +106,3 @@ public sealed class DeviceGrantHandler(IServiceScopeFactory scopes, TokenIssuer 
             : TokenEndpoint.Error(ctx, "authorization_pending", "the user has not approved the request yet");
     }
 }
-
-/// <summary>Registration of the user-accounts feature.</summary>
-public static class UsersSetup
-{
-    public static IServiceCollection AddUsers(this IServiceCollection services)
-    {
-        services.AddOptions<AccountOptions>().BindConfiguration(AccountOptions.Section).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<AccountOptions>, AccountOptions.Validator>();
-        services.AddSingleton<UserCache>();
-        services.AddSingleton<IUserTokenCheck, UserTokenCheck>();
-        services.AddSingleton<IGrantHandler, DeviceGrantHandler>();
-        services.AddScoped<IOrgRoleSource, MembershipRoles>();
-        services.AddScoped<IOrgDirectory, MembershipDirectory>();
-        services.AddSingleton<IStartupTask, FirstAdmin>();
-        return services;
-    }
-}

@@ -14,28 +14,38 @@ namespace Kiln.Server.Users;
 /// </summary>
 public sealed class UserCache(IServiceScopeFactory scopes, TimeProvider clock, IOptions<AccountOptions> options)
 {
-    private readonly ConcurrentDictionary<long, (bool Active, DateTimeOffset LoadedAt)> _users = new();
+    private readonly ConcurrentDictionary<long, (bool Active, DateTimeOffset? ValidAfter, DateTimeOffset LoadedAt)> _users = new();
 
-    public async ValueTask<bool> IsActiveAsync(long userId, CancellationToken ct)
+    /// <summary>Whether a token of this user, minted at <paramref name="tokenCreatedAt"/>, may still be used.</summary>
+    public async ValueTask<bool> IsActiveAsync(long userId, DateTimeOffset tokenCreatedAt, CancellationToken ct)
+    {
+        var (active, validAfter) = await LoadAsync(userId, ct);
+        return active && (validAfter is null || tokenCreatedAt >= validAfter);
+    }
+
+    public async ValueTask<bool> IsActiveAsync(long userId, CancellationToken ct) => (await LoadAsync(userId, ct)).Active;
+
+    private async ValueTask<(bool Active, DateTimeOffset? ValidAfter)> LoadAsync(long userId, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
-        if (_users.TryGetValue(userId, out var hit) && now - hit.LoadedAt < options.Value.UserCacheMaxAge) return hit.Active;
+        if (_users.TryGetValue(userId, out var hit) && now - hit.LoadedAt < options.Value.UserCacheMaxAge) return (hit.Active, hit.ValidAfter);
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<KilnDb>();
-        var active = await db.Users.AsNoTracking().AnyAsync(u => u.Id == userId && !u.Disabled, ct);
+        var row = await db.Users.AsNoTracking().Where(u => u.Id == userId).Select(u => new { u.Disabled, u.TokensValidAfter }).FirstOrDefaultAsync(ct);
+        var entry = (row is not null && !row.Disabled, row?.TokensValidAfter, now);
         if (_users.Count > 50_000) _users.Clear();
-        _users[userId] = (active, now);
-        return active;
+        _users[userId] = entry;
+        return (entry.Item1, entry.TokensValidAfter);
     }
 
     public void Invalidate(long userId) => _users.TryRemove(userId, out _);
 }
 
-/// <summary>The gate's hook: a user token works only while its user exists and is enabled.</summary>
+/// <summary>The gate's hook: a user token works only while its user exists and is enabled, and was minted after the last password reset.</summary>
 public sealed class UserTokenCheck(UserCache users) : IUserTokenCheck
 {
     public async ValueTask<bool> IsActiveAsync(ImsCaller caller, CancellationToken ct) =>
-        UserIds.TryGetUser(caller, out var id) && await users.IsActiveAsync(id, ct);
+        UserIds.TryGetUser(caller, out var id) && await users.IsActiveAsync(id, caller.CreatedAt, ct);
 }
 
 /// <summary>A user's role in an org comes from their membership; no membership, no access (404).</summary>

@@ -78,13 +78,15 @@ public static class UserAccounts
         return user;
     }
 
-    /// <summary>Sets a new password; returns false when no such user exists.</summary>
-    public static async Task<OpError?> ResetPasswordAsync(KilnDb db, UserCache? cache, string email, string password, CancellationToken ct)
+    /// <summary>Sets a new password and ends the user's existing tokens (and, through the stamp, cookie sessions).</summary>
+    public static async Task<OpError?> ResetPasswordAsync(KilnDb db, UserCache? cache, TimeProvider clock, string email, string password, CancellationToken ct)
     {
         if (PasswordProblem(password) is { } problem) return problem;
         var user = await FindByEmailAsync(db, email, ct);
         if (user is null) return OpError.NotFound("No user with this email.");
         SetPassword(user, password);
+        // Token created_at has whole seconds: round up, so a token minted in this very second dies too.
+        user.TokensValidAfter = DateTimeOffset.FromUnixTimeSeconds(clock.GetUtcNow().ToUnixTimeSeconds() + 1);
         await db.SaveChangesAsync(ct);
         cache?.Invalidate(user.Id);
         return null;

@@ -168,4 +168,23 @@ public sealed class DeviceFlowTests : IDisposable
         await _kiln.WithDbAsync((db, sp) => Members.RemoveAsync(db, _clock, Kiln.Server.Console.Actor.System, _kiln.DemoOrg(), userId, default));
         await HttpAssert.GatewayErrorAsync(await http.GetAsync(url), 404, "not_found");
     }
+
+    [Fact]
+    public async Task A_password_reset_ends_the_users_existing_tokens()
+    {
+        var demo = _kiln.Start();
+        var userId = await _kiln.CreateUserAsync("dev@example.com", _kiln.DemoOrg(), "developer");
+        var old = await _kiln.UserClientAsync(userId, _kiln.DemoOrg());
+        var url = $"/console/organizations/{demo.OrgId}/projects";
+        await HttpAssert.JsonAsync(await old.GetAsync(url), 200);
+
+        var error = await _kiln.WithDbAsync((db, sp) =>
+            UserAccounts.ResetPasswordAsync(db, sp.GetRequiredService<UserCache>(), _clock, "dev@example.com", "brand-new-password", default));
+        Assert.Null(error);
+        await HttpAssert.GatewayErrorAsync(await old.GetAsync(url), 401, "401013");
+
+        _clock.Advance(TimeSpan.FromSeconds(2));
+        var fresh = await _kiln.UserClientAsync(userId, _kiln.DemoOrg());
+        await HttpAssert.JsonAsync(await fresh.GetAsync(url), 200);
+    }
 }

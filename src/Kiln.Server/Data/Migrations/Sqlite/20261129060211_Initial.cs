@@ -164,7 +164,8 @@ namespace Kiln.Server.Data.Migrations.Sqlite
                     PasswordHash = table.Column<string>(type: "TEXT", nullable: true),
                     CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
                     Disabled = table.Column<bool>(type: "INTEGER", nullable: false),
-                    SecurityStamp = table.Column<string>(type: "TEXT", nullable: false)
+                    SecurityStamp = table.Column<string>(type: "TEXT", nullable: false),
+                    TokensValidAfter = table.Column<long>(type: "INTEGER", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -218,6 +219,28 @@ namespace Kiln.Server.Data.Migrations.Sqlite
                         onDelete: ReferentialAction.Cascade);
                     table.ForeignKey(
                         name: "FK_OrgMemberships_Users_UserId",
+                        column: x => x.UserId,
+                        principalTable: "Users",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "WebSessions",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    UserId = table.Column<long>(type: "INTEGER", nullable: false),
+                    SecurityStamp = table.Column<string>(type: "TEXT", nullable: false),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    ExpiresAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    SourceIp = table.Column<string>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_WebSessions", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_WebSessions_Users_UserId",
                         column: x => x.UserId,
                         principalTable: "Users",
                         principalColumn: "Id",
@@ -412,6 +435,16 @@ namespace Kiln.Server.Data.Migrations.Sqlite
                 unique: true);
 
             migrationBuilder.CreateIndex(
+                name: "IX_WebSessions_ExpiresAt",
+                table: "WebSessions",
+                column: "ExpiresAt");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_WebSessions_UserId",
+                table: "WebSessions",
+                column: "UserId");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_Workspaces_ProjectId_Name",
                 table: "Workspaces",
                 columns: new[] { "ProjectId", "Name" },
@@ -450,6 +483,9 @@ namespace Kiln.Server.Data.Migrations.Sqlite
 
             migrationBuilder.DropTable(
                 name: "StoredBlobs");
+
+            migrationBuilder.DropTable(
+                name: "WebSessions");
 
             migrationBuilder.DropTable(
                 name: "Credentials");

@@ -166,7 +166,8 @@ namespace Kiln.Server.Data.Migrations.Postgres
                     PasswordHash = table.Column<string>(type: "text", nullable: true),
                     CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
                     Disabled = table.Column<bool>(type: "boolean", nullable: false),
-                    SecurityStamp = table.Column<string>(type: "text", nullable: false)
+                    SecurityStamp = table.Column<string>(type: "text", nullable: false),
+                    TokensValidAfter = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -220,6 +221,28 @@ namespace Kiln.Server.Data.Migrations.Postgres
                         onDelete: ReferentialAction.Cascade);
                     table.ForeignKey(
                         name: "FK_OrgMemberships_Users_UserId",
+                        column: x => x.UserId,
+                        principalTable: "Users",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "WebSessions",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    UserId = table.Column<long>(type: "bigint", nullable: false),
+                    SecurityStamp = table.Column<string>(type: "text", nullable: false),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    ExpiresAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    SourceIp = table.Column<string>(type: "text", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_WebSessions", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_WebSessions_Users_UserId",
                         column: x => x.UserId,
                         principalTable: "Users",
                         principalColumn: "Id",
@@ -414,6 +437,16 @@ namespace Kiln.Server.Data.Migrations.Postgres
                 unique: true);
 
             migrationBuilder.CreateIndex(
+                name: "IX_WebSessions_ExpiresAt",
+                table: "WebSessions",
+                column: "ExpiresAt");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_WebSessions_UserId",
+                table: "WebSessions",
+                column: "UserId");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_Workspaces_ProjectId_Name",
                 table: "Workspaces",
                 columns: new[] { "ProjectId", "Name" },
@@ -452,6 +485,9 @@ namespace Kiln.Server.Data.Migrations.Postgres
 
             migrationBuilder.DropTable(
                 name: "StoredBlobs");
+
+            migrationBuilder.DropTable(
+                name: "WebSessions");
 
             migrationBuilder.DropTable(
                 name: "Credentials");

@@ -1,0 +1,51 @@
+using Kiln.Server.Console;
+using Kiln.Server.Data;
+using Microsoft.AspNetCore.Components;
+
+namespace Kiln.Server.Web.Components;
+
+/// <summary>What every signed-in page needs: the request, the database, the clock, the user and a 404 for ids that are not theirs.</summary>
+public abstract class ConsolePage : ComponentBase
+{
+    [CascadingParameter] public HttpContext HttpContext { get; set; } = default!;
+    [Inject] public KilnDb Db { get; set; } = default!;
+    [Inject] public TimeProvider Clock { get; set; } = default!;
+    [Inject] public NavigationManager Nav { get; set; } = default!;
+
+    protected long UserId => WebUser.IdOf(HttpContext.User) ?? throw new InvalidOperationException("Page requires a signed-in user.");
+    protected Actor Actor => WebUser.ActorOf(UserId, HttpContext);
+    protected CancellationToken Ct => HttpContext.RequestAborted;
+
+    /// <summary>Set when the URL names something outside the user's orgs (or nothing): the page shows "not found" with status 404.</summary>
+    protected bool IsNotFound { get; private set; }
+
+    protected void NotFound()
+    {
+        IsNotFound = true;
+        SetStatus(StatusCodes.Status404NotFound);
+    }
+
+    /// <summary>
+    /// Sets the status as the response starts. Static SSR renders no body when the status is already 404 while it
+    /// renders (it leaves 404s to the status-code-pages middleware), and these pages want their own "not found" text.
+    /// </summary>
+    protected void SetStatus(int status)
+    {
+        var response = HttpContext.Response;
+        response.OnStarting(() =>
+        {
+            response.StatusCode = status;
+            return Task.CompletedTask;
+        });
+    }
+
+    /// <summary>The org the URL names, if it is one of the user's; otherwise marks the page 404.</summary>
+    protected async Task<OrgContext?> OrgAsync(string? orgId)
+    {
+        var org = await WebUser.OrgAsync(Db, UserId, orgId, Ct);
+        if (org is null) NotFound();
+        return org;
+    }
+
+    protected static string Time(DateTimeOffset t) => SecretMapping.HumanTime(t);
+}

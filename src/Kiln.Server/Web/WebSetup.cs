@@ -1,0 +1,141 @@
+using Kiln.Server.Data;
+using Kiln.Server.Hosting;
+using Kiln.Server.Web.Components;
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.Extensions.Options;
+
+namespace Kiln.Server.Web;
+
+/// <summary>
+/// The console UI: server-rendered Razor components (static SSR, no JavaScript needed) under <c>/console</c>,
+/// next to the Console REST API, which stays token-only and unaffected by the cookie.
+/// </summary>
+public static class WebSetup
+{
+    public static IServiceCollection AddKilnWeb(this IServiceCollection services)
+    {
+        services.AddOptions<WebOptions>().BindConfiguration(WebOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<WebOptions>, WebOptions.Validator>();
+        services.AddSingleton<LoginThrottle>();
+        services.AddRazorComponents();
+
+        services.AddDataProtection().SetApplicationName("kiln");
+        services.AddOptions<KeyManagementOptions>().Configure<IServiceScopeFactory>((o, scopes) => o.XmlRepository = new DbKeyStore(scopes));
+        // The keys sit in the database unencrypted (like the pepper); the warning says only that.
+        services.AddLogging(l => l.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error));
+
+        services.AddAuthentication(WebSessions.Scheme).AddCookie(WebSessions.Scheme);
+        services.AddOptions<CookieAuthenticationOptions>(WebSessions.Scheme).Configure<IOptions<KilnOptions>, IOptions<WebOptions>>((o, kiln, web) =>
+        {
+            o.Cookie.Name = WebSessions.CookieName;
+            o.Cookie.Path = WebPaths.Root;
+            o.Cookie.HttpOnly = true;
+            o.Cookie.SameSite = SameSiteMode.Lax;
+            o.Cookie.SecurePolicy = SecurePolicy(kiln.Value);
+            o.LoginPath = WebPaths.Login;
+            o.LogoutPath = WebPaths.Logout;
+            o.AccessDeniedPath = WebPaths.Login;
+            o.ReturnUrlParameter = "returnUrl";
+            o.ExpireTimeSpan = web.Value.SessionLifetime;
+            o.SlidingExpiration = false;
+            o.Events.OnValidatePrincipal = WebSessions.ValidateAsync;
+        });
+        services.AddAuthorization();
+        services.AddAntiforgery();
+        services.AddOptions<AntiforgeryOptions>().Configure<IOptions<KilnOptions>>((o, kiln) =>
+        {
+            o.Cookie.Name = "kiln.antiforgery";
+            o.Cookie.Path = WebPaths.Root;
+            o.Cookie.SameSite = SameSiteMode.Strict;
+            o.Cookie.SecurePolicy = SecurePolicy(kiln.Value);
+        });
+        return services;
+    }
+
+    /// <summary>Call right after <c>UseRouting()</c>: headers, sign-in, anti-forgery, then the pages.</summary>
+    public static WebApplication UseKilnWeb(this WebApplication app)
+    {
+        var https = app.Services.GetRequiredService<IOptions<KilnOptions>>().Value.PublicBaseUrl?.StartsWith("https:", StringComparison.OrdinalIgnoreCase) == true;
+        app.Use(async (ctx, next) =>
+        {
+            if (!WebPaths.IsUi(ctx.Request.Path))
+            {
+                await next(ctx);
+                return;
+            }
+            // Behind a TLS-terminating proxy the public URL says https: cookies are Secure and anti-forgery expects it.
+            if (https) ctx.Request.Scheme = "https";
+            ctx.Response.OnStarting(() => { SecurityHeaders(ctx.Response.Headers); return Task.CompletedTask; });
+            await next(ctx);
+            // A console URL that matches no page: a short HTML answer (the API's JSON status pages skip UI paths).
+            var r = ctx.Response;
+            if (r.StatusCode == StatusCodes.Status404NotFound && !r.HasStarted && r.ContentType is null && r.ContentLength is null)
+            {
+                r.ContentType = "text/html; charset=utf-8";
+                await r.WriteAsync(NotFoundHtml, ctx.RequestAborted);
+            }
+        });
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseAntiforgery();
+
+        app.MapGet(WebPaths.Root + "/assets/{name}", Assets.Serve).ExcludeFromDescription();
+        app.MapPost(WebPaths.Logout, LogoutAsync).ExcludeFromDescription();
+        app.MapRazorComponents<App>();
+        return app;
+    }
+
+    private const string NotFoundHtml = """
+        <!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>Not found · Kiln</title><link rel="stylesheet" href="/console/assets/console.css"></head>
+        <body><main><div class="panel"><h1>Not found</h1><p>There is no console page here.</p><p><a href="/console">Back to your projects</a></p></div></main></body></html>
+        """;
+
+    private static CookieSecurePolicy SecurePolicy(KilnOptions kiln) =>
+        kiln.PublicBaseUrl?.StartsWith("https:", StringComparison.OrdinalIgnoreCase) == true ? CookieSecurePolicy.Always : CookieSecurePolicy.SameAsRequest;
+
+    private static void SecurityHeaders(IHeaderDictionary h)
+    {
+        h.ContentSecurityPolicy = "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; form-action 'self'; "
+            + "frame-ancestors 'none'; base-uri 'none'";
+        h.XContentTypeOptions = "nosniff";
+        h.XFrameOptions = "DENY";
+        h["Referrer-Policy"] = "no-referrer";
+        // Pages show secrets and tokens once: never keep them in a cache.
+        if (!h.ContainsKey("Cache-Control")) h.CacheControl = "no-store";
+    }
+
+    /// <summary>Sign-out is a form POST with an anti-forgery token (a GET could be triggered by any page).</summary>
+    private static async Task<IResult> LogoutAsync(HttpContext ctx, IAntiforgery antiforgery, KilnDb db, CancellationToken ct)
+    {
+        if (!await antiforgery.IsRequestValidAsync(ctx)) return Results.BadRequest();
+        await WebSessions.SignOutAsync(ctx, db, ct);
+        return Results.Redirect(WebPaths.Login + "?signedOut=1");
+    }
+}
+
+/// <summary>Which paths are the UI (HTML) and which are the Console REST API (JSON) under the shared <c>/console</c> prefix.</summary>
+public static class WebPaths
+{
+    public const string Root = "/console";
+    public const string Login = "/console/login";
+    public const string Logout = "/console/logout";
+
+    public static bool IsUi(PathString path) =>
+        path.StartsWithSegments(Root) && !path.StartsWithSegments(Root + "/organizations") && !path.StartsWithSegments(Root + "/clients");
+
+    public static string Projects(long orgId) => $"{Root}/projects/{orgId}";
+    public static string Project(long orgId, long projectId) => $"{Root}/projects/{orgId}/{projectId}/overview";
+    public static string Credential(long orgId, long projectId, long credentialId) =>
+        $"{Root}/projects/{orgId}/{projectId}/credentials/{credentialId}/details/oauthservertoserver";
+    public static string Members(long orgId) => $"{Root}/members/{orgId}";
+    public static string AuditLog(long orgId) => $"{Root}/audit/{orgId}";
+
+    /// <summary>Only local console paths are followed after sign-in (no open redirect).</summary>
+    public static string SafeReturn(string? returnUrl) =>
+        returnUrl is { Length: > 0 } r && r.StartsWith(Root, StringComparison.Ordinal) && !r.StartsWith("//", StringComparison.Ordinal)
+            && !r.Contains('\\', StringComparison.Ordinal) && Uri.IsWellFormedUriString(r, UriKind.Relative) ? r : Root;
+}
