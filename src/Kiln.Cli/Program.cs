@@ -7,6 +7,16 @@ root.Subcommands.Add(AdminCommand.Create());
 root.Subcommands.Add(ConfigureCommand.Create());
 root.Subcommands.Add(TokenCommand.Create());
 root.Subcommands.Add(SecretsCommand.Create());
+root.Subcommands.Add(ImageCommands.Generate());
+root.Subcommands.Add(ImageCommands.Similar());
+root.Subcommands.Add(ImageCommands.Expand());
+root.Subcommands.Add(ImageCommands.Fill());
+root.Subcommands.Add(ImageCommands.Composite());
+root.Subcommands.Add(JobsCommand.Create());
+root.Subcommands.Add(ConsoleCommands.Projects());
+root.Subcommands.Add(ConsoleCommands.Credentials());
+root.Subcommands.Add(LoginCommand.Login());
+root.Subcommands.Add(LoginCommand.Logout());
 var parsed = root.Parse(args);
 // Usage errors exit with 2 (System.CommandLine's default is 1, which the client commands use for API errors).
 var exit = await parsed.InvokeAsync();

@@ -68,6 +68,7 @@ public static class KilnClientServiceCollectionExtensions
 
     private static bool ShouldRetry(ResilienceContext context, Outcome<HttpResponseMessage> outcome)
     {
+        if (outcome.Exception is KilnAuthenticationException) return false; // the provider already backs off
         var method = context.GetRequestMessage()?.Method;
         if (method == HttpMethod.Post || method == HttpMethod.Patch)
             return outcome.Result?.StatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable;
