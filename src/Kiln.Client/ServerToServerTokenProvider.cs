@@ -112,7 +112,7 @@ public sealed class ServerToServerTokenProvider
         {
             if (!_entries.TryGetValue(scopes, out var e)) _entries[scopes] = e = new Entry(scopes);
             var now = _clock.GetUtcNow();
-            if (rejected is not null && e.Token?.AccessToken == rejected) e.Token = null; // never serve a token the server refused
+            if (rejected is not null && (rejected.Length == 0 || e.Token?.AccessToken == rejected)) e.Token = null; // never serve a refused token
             if (e.Token is { } cached && now < UsableUntil(cached))
             {
                 if (now >= e.RefreshAt && e.Inflight is null && now >= e.NotBefore) e.Inflight = Start(e);

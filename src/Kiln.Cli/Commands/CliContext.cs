@@ -51,6 +51,8 @@ public sealed class CliContext : IAsyncDisposable
         if (Env("FIREFLY_SERVICES_ACCESS_TOKEN") is { } envToken) return (null, envToken);
         if (Env("FIREFLY_SERVICES_CLIENT_SECRET") is { } envSecret) return (envSecret, null);
         if (Profile?.ClientSecret is { Length: > 0 } ps) return (ps, null);
+        var expired = Profile?.AccessTokenExpiresAt is { } at && DateTimeOffset.FromUnixTimeMilliseconds(at) <= TimeProvider.System.GetUtcNow();
+        if (expired) throw new CliUsageException($"The signed-in token of profile '{ProfileName}' has expired: run `kiln login` again.");
         return (null, Profile?.AccessToken);
     }
 

@@ -37,8 +37,17 @@ public sealed class FireflyStubServer : IAsyncDisposable
         var polls = new ConcurrentDictionary<string, int>();
         bool Authed(HttpContext c) => c.Request.Headers.Authorization == "Bearer stub-token" && c.Request.Headers["x-api-key"] == ClientId;
         app.Use(async (c, next) => { self!.Requests.Enqueue($"{c.Request.Method} {c.Request.Path}{c.Request.QueryString} {c.Request.ContentType}"); await next(c); });
+        var devicePolls = 0;
+        app.MapPost("/ims/device/code", (HttpContext c) => c.Request.Form["client_id"] == "kiln-cli"
+            ? Results.Json(new { device_code = "dev-1", user_code = "WXYZ-1234", verification_uri = self!.BaseUrl + "/device", expires_in = 60, interval = 1 })
+            : Results.Json(new { error = "invalid_client", error_description = "invalid client_id parameter" }, statusCode: 400));
+        app.MapPost("/ims/invalidate_token/v2", () => Results.Json(new { }));
         app.MapPost("/ims/token/v3", (HttpContext c) =>
-            c.Request.Form["client_secret"] == "stub-secret"
+            c.Request.Form["grant_type"] == "urn:ietf:params:oauth:grant-type:device_code"
+                ? Interlocked.Increment(ref devicePolls) < 2
+                    ? Results.Json(new { error = "authorization_pending" }, statusCode: 400)
+                    : Results.Json(new { access_token = "stub-user-token", token_type = "bearer", expires_in = 86399 })
+            : c.Request.Form["client_secret"] == "stub-secret"
                 ? Results.Json(new { access_token = "stub-token", token_type = "bearer", expires_in = 86399 })
                 : Results.Json(new { error = "invalid_client", error_description = "invalid client_secret parameter" }, statusCode: 400));
         app.MapPost("/v2/storage/image", (HttpContext c) => Authed(c) ? Results.Json(new { images = new[] { new { id = "11111111-2222-4333-8444-555555555555" } } }) : Results.StatusCode(401));
