@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -73,6 +74,21 @@ public sealed class FireflyStubServer : IAsyncDisposable
                     result = new { size = new { width = 1024, height = 1024 }, outputs = new[] { new { seed = 11, image = new { url = $"{b}/out/11.png" } }, new { seed = 12, image = new { url = $"{b}/out/12.png" } } } },
                 });
         });
+        // Console (§2.2) shapes, for the projects and credentials commands.
+        var console = app.MapGroup("/console/organizations/{org}");
+        console.MapGet("/projects", (string org) => Results.Json(new[] { new { id = "4566206088344794932", name = "demo", title = "Demo", description = "d", type = "default", org_id = org } }));
+        console.MapPost("/projects", async (HttpContext c) =>
+        {
+            var body = await JsonDocument.ParseAsync(c.Request.Body);
+            return body.RootElement.GetProperty("name").GetString() == "dup"
+                ? Results.Json(new { error_code = "ERR_MSG_DUPLICATE_NAME", message = "duplicate name" }, statusCode: 409)
+                : Results.Json(new { projectId = "4566206088344794999", projectType = "default", workspaceId = "4566206088344795000" }, statusCode: 201);
+        });
+        console.MapDelete("/projects/{id}", () => Results.Json(new { }));
+        console.MapGet("/projects/{p}/workspaces", () => Results.Json(new[] { new { id = "4566206088344795000", name = "Production", title = "Production", description = "" } }));
+        console.MapGet("/projects/{p}/workspaces/{w}/credentials", (string w) => Results.Json(new[] { new { id_workspace = w, id_integration = "577411", flow_type = "entp", integration_type = "oauth_server_to_server", credential_type = "oauth_server_to_server" } }));
+        console.MapPost("/projects/{p}/workspaces/{w}/credentials/oauth-server-to-server", (string org) => Results.Json(new { id = "577412", apiKey = "fedcba9876543210fedcba9876543210", orgId = org, client_secret = "p8e-new-secret" }));
+        console.MapDelete("/projects/{p}/workspaces/{w}/credentials/{id}", () => Results.Json(new { }));
         app.MapPut("/v3/cancel/{id}", (string id) => Results.Json(new { jobId = id, status = "canceled" }));
         app.MapGet("/out/{name}", (HttpContext c) => c.Request.Headers.Authorization.Count == 0 ? Results.Bytes(Png, "image/png") : Results.StatusCode(400));
         await app.StartAsync();
