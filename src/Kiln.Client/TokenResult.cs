@@ -1,8 +1,9 @@
 namespace Kiln.Client;
 
 /// <summary>
-/// The outcome of a token request. Only protocol failures (an OAuth error body, a 429) are failures here;
-/// misconfiguration throws. A failure is never cached as a token.
+/// The outcome of a token request. Protocol failures (an OAuth error body, a 429) and transport failures
+/// (<c>transport_error</c>, so a background renewal can report them too) are failures here; misconfiguration throws.
+/// A failure is never cached as a token.
 /// </summary>
 public sealed class TokenResult
 {
