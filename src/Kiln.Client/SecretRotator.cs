@@ -119,6 +119,11 @@ public sealed class SecretRotator
         {
             Report(RotationStepKind.DeleteOldSecret, RotationStepStatus.Started, $"Deleting old secret {uuid}");
             try { await _console.DeleteSecretAsync(org, cred, uuid, ct: ct); }
+            catch (KilnApiException e) when (e.StatusCode == System.Net.HttpStatusCode.NotFound)
+            {
+                Report(RotationStepKind.DeleteOldSecret, RotationStepStatus.Succeeded, $"Old secret {uuid} was already gone");
+                continue;
+            }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
             {
                 Report(RotationStepKind.DeleteOldSecret, RotationStepStatus.Failed, e.Message);
