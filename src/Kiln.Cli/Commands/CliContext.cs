@@ -68,7 +68,19 @@ public sealed class CliContext : IAsyncDisposable
     public SecretRotator Rotator => Services.GetRequiredService<SecretRotator>();
 
     public string RequireOrg() => OrgId ?? throw new CliUsageException("No org id: pass --org or run `kiln configure`.");
-    public string RequireCredential() => CredentialId ?? throw new CliUsageException("No credential id: pass --credential or run `kiln configure`.");
+
+    /// <summary>The org and credential: from flags, environment or profile, else looked up from the client id (§2.2 <c>/console/clients/{clientId}/credential</c>).</summary>
+    public async Task<(string Org, string Credential)> CredentialAsync()
+    {
+        if (OrgId is { } org && CredentialId is { } cred) return (org, cred);
+        CredentialLocation found;
+        try { found = await Console.FindCredentialAsync(ClientId!, Ct); }
+        catch (ConsoleApiException e) when (e.StatusCode is System.Net.HttpStatusCode.NotFound or System.Net.HttpStatusCode.Forbidden)
+        {
+            throw new CliUsageException("No org or credential id: pass --org and --credential, or run `kiln configure`.");
+        }
+        return (OrgId ?? found.OrgId, CredentialId ?? found.CredentialId);
+    }
 
     private ServiceProvider Build()
     {

@@ -22,7 +22,8 @@ public static class SecretsCommand
         var cmd = new Command("list", "List the secrets (never their values)");
         cmd.SetAction((parse, ct) => CliContext.RunAsync(parse, async ctx =>
         {
-            var list = await ctx.Console.ListSecretsAsync(ctx.RequireOrg(), ctx.RequireCredential(), ct);
+            var (org, cred) = await ctx.CredentialAsync();
+            var list = await ctx.Console.ListSecretsAsync(org, cred, ct);
             if (ctx.Json) { ctx.WriteJson(list); return CliContext.Ok; }
             var table = new Table().AddColumns("UUID", "CREATED", "EXPIRES", "LAST USED");
             foreach (var s in list.ClientSecrets)
@@ -39,7 +40,8 @@ public static class SecretsCommand
         var cmd = new Command("add", "Add a secret and print it (shown only this once)");
         cmd.SetAction((parse, ct) => CliContext.RunAsync(parse, async ctx =>
         {
-            var added = await ctx.Console.AddSecretAsync(ctx.RequireOrg(), ctx.RequireCredential(), ct);
+            var (org, cred) = await ctx.CredentialAsync();
+            var added = await ctx.Console.AddSecretAsync(org, cred, ct);
             if (ctx.Json) { ctx.WriteJson(added); return CliContext.Ok; }
             System.Console.Out.WriteLine($"uuid:          {added.Uuid}");
             System.Console.Out.WriteLine($"client_secret: {added.ClientSecret}");
@@ -58,7 +60,7 @@ public static class SecretsCommand
         cmd.SetAction((parse, ct) => CliContext.RunAsync(parse, async ctx =>
         {
             var id = parse.GetValue(uuid)!;
-            var (org, cred) = (ctx.RequireOrg(), ctx.RequireCredential());
+            var (org, cred) = await ctx.CredentialAsync();
             if (!parse.GetValue(force) && !Confirm($"Delete secret {id}? Applications using it stop working. [y/N] "))
                 throw new CliUsageException("Not confirmed; nothing deleted (use --force in scripts).");
             await ctx.Console.DeleteSecretAsync(org, cred, id, parse.GetValue(last), ct);

@@ -22,7 +22,7 @@ public static class SecretsRotateCommand
         };
         cmd.SetAction((parse, ct) => CliContext.RunAsync(parse, async ctx =>
         {
-            var (org, cred) = (ctx.RequireOrg(), ctx.RequireCredential());
+            var (org, cred) = await ctx.CredentialAsync();
             var target = Store(ctx, parse.GetValue(store));
             var options = new SecretRotationOptions
             {

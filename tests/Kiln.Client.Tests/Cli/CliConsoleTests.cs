@@ -57,4 +57,13 @@ public sealed class CliConsoleTests : IAsyncLifetime
         Assert.Equal("577412", JsonDocument.Parse(deleted.Out).RootElement.GetProperty("deleted").GetString());
         Assert.Equal(2, (await _cli.RunAsync(Args("credentials", "list"))).Code); // --project is required
     }
+
+    [Fact]
+    public async Task Secrets_commands_find_org_and_credential_from_the_client_id_when_not_configured()
+    {
+        var r = await _cli.RunAsync(["secrets", "list", "--json", .. _ff.Flags]);
+        Assert.True(r.Code == 0, r.ToString());
+        Assert.Equal("23294-577411", JsonDocument.Parse(r.Out).RootElement.GetProperty("client_secrets")[0].GetProperty("uuid").GetString());
+        Assert.Contains(_ff.Requests, q => q.StartsWith($"GET /console/clients/{FireflyStubServer.ClientId}/credential", StringComparison.Ordinal));
+    }
 }

@@ -75,6 +75,11 @@ public sealed class FireflyStubServer : IAsyncDisposable
                 });
         });
         // Console (§2.2) shapes, for the projects and credentials commands.
+        app.MapGet("/console/clients/{clientId}/credential", (string clientId) => clientId == ClientId
+            ? Results.Json(new { org_id = "23294", org_code = "x@KilnOrg", project_id = "1", workspace_id = "2", credential_id = "577411", client_id = clientId })
+            : Results.Json(new { error_code = "not_found", message = "Credential Not Found" }, statusCode: 404));
+        app.MapGet("/console/organizations/{org}/credentials/{cred}/secrets", (string org, string cred) =>
+            Results.Json(new { client_id = ClientId, client_secrets = new[] { new { uuid = $"{org}-{cred}", created_at = "1682448485000", expires_at = "PERMANENT", secret_usages = (object?)null } } }));
         var console = app.MapGroup("/console/organizations/{org}");
         console.MapGet("/projects", (string org) => Results.Json(new[] { new { id = "4566206088344794932", name = "demo", title = "Demo", description = "d", type = "default", org_id = org } }));
         console.MapPost("/projects", async (HttpContext c) =>
