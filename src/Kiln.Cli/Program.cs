@@ -4,5 +4,21 @@ using Kiln.Cli.Commands;
 var root = new RootCommand("kiln: a self-hosted, Firefly-compatible image platform and its command-line client.");
 root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(AdminCommand.Create());
+root.Subcommands.Add(ConfigureCommand.Create());
+root.Subcommands.Add(TokenCommand.Create());
+root.Subcommands.Add(SecretsCommand.Create());
+root.Subcommands.Add(ImageCommands.Generate());
+root.Subcommands.Add(ImageCommands.Similar());
+root.Subcommands.Add(ImageCommands.Expand());
+root.Subcommands.Add(ImageCommands.Fill());
+root.Subcommands.Add(ImageCommands.Composite());
+root.Subcommands.Add(JobsCommand.Create());
+root.Subcommands.Add(ConsoleCommands.Projects());
+root.Subcommands.Add(ConsoleCommands.Credentials());
+root.Subcommands.Add(LoginCommand.Login());
+root.Subcommands.Add(LoginCommand.Logout());
+var parsed = root.Parse(args);
 // The web host handles SIGINT/SIGTERM itself (graceful drain and flush); System.CommandLine must not cut it short.
-return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
+var exit = await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
+// Usage errors exit with 2 (System.CommandLine's default is 1, which the client commands use for API errors).
+return parsed.Errors.Count > 0 ? 2 : exit;

@@ -1,0 +1,216 @@
+using System.Text.Json.Serialization;
+
+namespace Kiln.Client;
+
+/// <summary>An output size (§3.3).</summary>
+/// <param name="Width">Width in pixels.</param>
+/// <param name="Height">Height in pixels.</param>
+public sealed record ImageSize(int Width, int Height)
+{
+    /// <summary>Parses <c>2048x2048</c>.</summary>
+    /// <param name="text">The text.</param>
+    /// <param name="size">The size.</param>
+    public static bool TryParse(string? text, out ImageSize size)
+    {
+        size = new ImageSize(0, 0);
+        var parts = (text ?? "").Split('x', 'X');
+        if (parts.Length != 2 || !int.TryParse(parts[0], out var w) || !int.TryParse(parts[1], out var h) || w < 1 || h < 1) return false;
+        size = new ImageSize(w, h);
+        return true;
+    }
+}
+
+/// <summary>An input image: a URL, or the id of an upload (<see cref="FireflyClient.UploadAsync"/>).</summary>
+/// <param name="Url">A pre-signed URL.</param>
+/// <param name="UploadId">An upload id.</param>
+public sealed record ImageSource(string? Url = null, string? UploadId = null)
+{
+    /// <summary>An uploaded image.</summary>
+    /// <param name="uploadId">The upload id.</param>
+    public static ImageSource Upload(string uploadId) => new(UploadId: uploadId);
+}
+
+/// <summary>A mask.</summary>
+/// <param name="Source">The mask image.</param>
+/// <param name="Invert">Invert it.</param>
+public sealed record MaskInput(ImageSource Source, bool? Invert = null);
+
+/// <summary>The <c>image</c> member of similar, expand, fill and object composite.</summary>
+/// <param name="Source">The image.</param>
+/// <param name="Mask">A mask (sync fill; deprecated elsewhere).</param>
+public sealed record ImageInput(ImageSource Source, MaskInput? Mask = null);
+
+/// <summary>An image reference for style or structure.</summary>
+/// <param name="Source">The image.</param>
+public sealed record ImageReference(ImageSource Source);
+
+/// <summary>Style options.</summary>
+/// <param name="Presets">Style presets.</param>
+/// <param name="Strength">1..100.</param>
+/// <param name="ImageReference">A style reference image.</param>
+public sealed record StyleOptions(IReadOnlyList<string>? Presets = null, int? Strength = null, ImageReference? ImageReference = null);
+
+/// <summary>Structure reference.</summary>
+/// <param name="Strength">0..100.</param>
+/// <param name="ImageReference">The structure image.</param>
+public sealed record StructureOptions(int? Strength = null, ImageReference? ImageReference = null);
+
+/// <summary>Inset placement.</summary>
+/// <param name="Left">Left.</param>
+/// <param name="Top">Top.</param>
+/// <param name="Right">Right.</param>
+/// <param name="Bottom">Bottom.</param>
+public sealed record Inset(int Left, int Top, int Right, int Bottom);
+
+/// <summary>Alignment placement.</summary>
+/// <param name="Horizontal"><c>center</c>, <c>left</c> or <c>right</c>.</param>
+/// <param name="Vertical"><c>center</c>, <c>top</c> or <c>bottom</c>.</param>
+public sealed record Alignment(string? Horizontal = null, string? Vertical = null);
+
+/// <summary>Placement of the source in expand and object composite.</summary>
+/// <param name="Inset">Inset.</param>
+/// <param name="Alignment">Alignment.</param>
+public sealed record Placement(Inset? Inset = null, Alignment? Alignment = null);
+
+/// <summary>Fields every image operation shares.</summary>
+public abstract record ImageOperationRequest
+{
+    /// <summary>1..4 images.</summary>
+    public int? NumVariations { get; init; }
+    /// <summary>Seeds, one per image.</summary>
+    public IReadOnlyList<int>? Seeds { get; init; }
+    /// <summary>Output size.</summary>
+    public ImageSize? Size { get; init; }
+    /// <summary>Sent as the <c>x-model-version</c> header (async generate and similar), not in the body.</summary>
+    [JsonIgnore] public string? ModelVersion { get; init; }
+}
+
+/// <summary><c>/v3/images/generate</c>.</summary>
+public sealed record GenerateImagesRequest : ImageOperationRequest
+{
+    /// <summary>The prompt (required).</summary>
+    public required string Prompt { get; init; }
+    /// <summary>What to avoid.</summary>
+    public string? NegativePrompt { get; init; }
+    /// <summary><c>photo</c> or <c>art</c>.</summary>
+    public string? ContentClass { get; init; }
+    /// <summary>Style.</summary>
+    public StyleOptions? Style { get; init; }
+    /// <summary>Structure reference.</summary>
+    public StructureOptions? Structure { get; init; }
+    /// <summary>2..10.</summary>
+    public int? VisualIntensity { get; init; }
+    /// <summary>e.g. <c>en-US</c>.</summary>
+    public string? PromptBiasingLocaleCode { get; init; }
+    /// <summary>Tileable output (sync only).</summary>
+    public bool? Tileable { get; init; }
+    /// <summary>A custom model (async).</summary>
+    public string? CustomModelId { get; init; }
+    /// <summary><c>default</c> or <c>low_creativity</c> (image4_custom).</summary>
+    public string? UpsamplerType { get; init; }
+}
+
+/// <summary><c>/v3/images/generate-similar</c>.</summary>
+public sealed record GenerateSimilarImagesRequest : ImageOperationRequest
+{
+    /// <summary>The reference image (required).</summary>
+    public required ImageInput Image { get; init; }
+    /// <summary>Tileable output (sync only).</summary>
+    public bool? Tileable { get; init; }
+}
+
+/// <summary><c>/v3/images/expand</c>.</summary>
+public sealed record ExpandImageRequest : ImageOperationRequest
+{
+    /// <summary>The image to expand (required).</summary>
+    public required ImageInput Image { get; init; }
+    /// <summary>Optional prompt.</summary>
+    public string? Prompt { get; init; }
+    /// <summary>Optional mask (async).</summary>
+    public MaskInput? Mask { get; init; }
+    /// <summary>Where the source goes.</summary>
+    public Placement? Placement { get; init; }
+}
+
+/// <summary><c>/v3/images/fill</c>.</summary>
+public sealed record FillImageRequest : ImageOperationRequest
+{
+    /// <summary>The image (required).</summary>
+    public required ImageInput Image { get; init; }
+    /// <summary>The area to fill (async: top-level, required).</summary>
+    public MaskInput? Mask { get; init; }
+    /// <summary>Optional prompt.</summary>
+    public string? Prompt { get; init; }
+    /// <summary>What to avoid.</summary>
+    public string? NegativePrompt { get; init; }
+    /// <summary>e.g. <c>en-US</c>.</summary>
+    public string? PromptBiasingLocaleCode { get; init; }
+}
+
+/// <summary><c>/v3/images/generate-object-composite</c>.</summary>
+public sealed record ObjectCompositeRequest : ImageOperationRequest
+{
+    /// <summary>The scene prompt (required).</summary>
+    public required string Prompt { get; init; }
+    /// <summary>The object image (required).</summary>
+    public required ImageInput Image { get; init; }
+    /// <summary>Optional mask.</summary>
+    public MaskInput? Mask { get; init; }
+    /// <summary><c>photo</c> or <c>art</c>.</summary>
+    public string? ContentClass { get; init; }
+    /// <summary>Style.</summary>
+    public StyleOptions? Style { get; init; }
+    /// <summary>Where the object goes.</summary>
+    public Placement? Placement { get; init; }
+}
+
+/// <summary>An output image URL (pre-signed, about 1 hour).</summary>
+/// <param name="Url">The URL.</param>
+public sealed record ImageRef(string Url);
+
+/// <summary>One output.</summary>
+/// <param name="Seed">The seed that reproduces it.</param>
+/// <param name="Image">Where to download it.</param>
+public sealed record OutputImage(long Seed, ImageRef Image);
+
+/// <summary>The result of an image operation (§3.6).</summary>
+/// <param name="Size">The output size.</param>
+/// <param name="Outputs">The images.</param>
+/// <param name="ContentClass">The detected or requested class.</param>
+public sealed record ImagesResponse(ImageSize Size, IReadOnlyList<OutputImage> Outputs, string? ContentClass = null)
+{
+    /// <summary>The prompt had denied words.</summary>
+    public bool? PromptHasDeniedWords { get; init; }
+    /// <summary>The prompt named blocked artists.</summary>
+    public bool? PromptHasBlockedArtists { get; init; }
+}
+
+/// <summary>An accepted async job (202).</summary>
+/// <param name="JobId">The job id (<c>urn:ff:jobs:...</c>).</param>
+/// <param name="StatusUrl">Absolute URL to poll.</param>
+/// <param name="CancelUrl">Absolute URL to cancel.</param>
+public sealed record FireflyJob(string JobId, Uri StatusUrl, Uri CancelUrl);
+
+/// <summary>A job status (§3.6).</summary>
+/// <param name="JobId">The job.</param>
+/// <param name="Status"><c>pending</c>, <c>running</c>, <c>succeeded</c>, <c>failed</c> or <c>canceled</c>.</param>
+/// <param name="Progress">Percent, when reported.</param>
+/// <param name="Result">The images, on success.</param>
+public sealed record FireflyJobStatus(string JobId, string Status, double? Progress = null, ImagesResponse? Result = null)
+{
+    /// <summary>The error code of a failed job.</summary>
+    [JsonPropertyName("error_code")] public string? ErrorCode { get; init; }
+    /// <summary>The message of a failed job.</summary>
+    public string? Message { get; init; }
+
+    /// <summary>True for succeeded, failed, canceled (either spelling) and timeout.</summary>
+    [JsonIgnore] public bool IsTerminal => Status is "succeeded" or "failed" or "canceled" or "cancelled" or "timeout";
+}
+
+/// <summary>A progress report while waiting for a job.</summary>
+/// <param name="JobId">The job.</param>
+/// <param name="Status">The last known status.</param>
+/// <param name="Percent">The last reported percent, if any.</param>
+/// <param name="Elapsed">Time since waiting began.</param>
+/// <param name="FailedPolls">Polls that failed transiently so far (the wait went on).</param>
+public sealed record JobProgress(string JobId, string Status, double? Percent, TimeSpan Elapsed, int FailedPolls);
