@@ -22,19 +22,21 @@ public static class ConsoleUi
     }
 
     /// <summary>
-    /// Uses an access token over HTTP the way a client would. For now: resolves the credential by client id and
-    /// lists its secrets (Console REST API). Once the Firefly branch is merged this should call
-    /// <c>POST /v3/images/generate</c> instead.
+    /// Uses an access token over HTTP the way the seed's client does: <c>POST /v3/images/generate</c> with the bearer
+    /// token and x-api-key, then downloads the pre-signed image URL it answers with.
     /// </summary>
     public static async Task<JsonElement> UseTokenAsync(KilnFactory kiln, string token, string clientId)
     {
         using var http = kiln.Http();
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         http.DefaultRequestHeaders.Add("x-api-key", clientId);
-        var cred = await HttpAssert.JsonAsync(await http.GetAsync($"/console/clients/{clientId}/credential"), 200);
-        var list = await HttpAssert.JsonAsync(await http.GetAsync(
-            $"/console/organizations/{cred.GetProperty("org_id").GetString()}/credentials/{cred.GetProperty("credential_id").GetString()}/secrets"), 200);
-        Assert.Equal(clientId, list.GetProperty("client_id").GetString());
-        return list;
+        var body = new StringContent("""{"prompt":"a realistic illustration of a cat coding","size":{"width":1024,"height":1024}}""",
+            System.Text.Encoding.UTF8, "application/json");
+        var json = await HttpAssert.JsonAsync(await http.PostAsync("/v3/images/generate", body), 200);
+        var url = json.GetProperty("outputs")[0].GetProperty("image").GetProperty("url").GetString()!;
+        using var plain = new HttpClient();
+        var jpeg = await plain.GetByteArrayAsync(url);
+        Assert.True(jpeg.Length > 1000 && jpeg[0] == 0xFF && jpeg[1] == 0xD8, "the generated image is not a JPEG");
+        return json;
     }
 }

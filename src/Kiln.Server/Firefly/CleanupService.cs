@@ -15,7 +15,7 @@ public sealed class CleanupService(IServiceScopeFactory scopes, IBlobStore store
         {
             try
             {
-                await Task.Delay(options.Value.CleanupInterval, stop);
+                await Task.Delay(options.Value.CleanupInterval, clock, stop);
                 await CleanAsync(stop);
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)

@@ -101,6 +101,7 @@ public sealed class S3BlobStore : IBlobStore, IStartupTask, IDisposable
         _s3.GetPreSignedURLAsync(new GetPreSignedUrlRequest
         {
             BucketName = _where.Bucket, Key = ObjectKey(key), Verb = HttpVerb.GET,
+            // The SDK turns this into X-Amz-Expires relative to its own signing clock (whole seconds, so ±1 s).
             Expires = (_clock.GetUtcNow() + lifetime).UtcDateTime,
             Protocol = _where.Endpoint?.Scheme == "http" ? Protocol.HTTP : Protocol.HTTPS,
         });
