@@ -36,11 +36,16 @@ internal sealed class RenderJob
 
     public SeededRandom Random(string purpose) => new(StableHash.Mix(Seed, StableHash.Of(purpose)));
 
+    /// <summary>Checks for cancellation between stages and reports progress (never backwards).</summary>
     public void Step(double progress)
     {
         Ct.ThrowIfCancellationRequested();
+        if (progress <= _reported) return;
+        _reported = progress;
         Progress?.Report(progress);
     }
+
+    private double _reported;
 
     /// <summary>The reduced size at which smooth content is painted for a w x h output.</summary>
     public static SKSizeI RenderSize(int w, int h)
