@@ -34,7 +34,6 @@ internal static class Profile
             Time("finish", () => job.Look.FinishInto(target, scene!, job.Seed));
             Time("finishAgain", () => job.Look.FinishInto(target, scene!, job.Seed));
             Time("encodeBitmap", () => target.EncodeJpeg());
-            Time("encode", () => Surfaces.EncodeJpeg(surface));
             Time("alloc", () => { using var s2 = Surfaces.Create(2048, 2048); });
             Time("drawImageLinear", () => surface.Canvas.DrawImage(scene!, new SKRect(0, 0, 2048, 2048), new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.None), null));
             Time("drawImageNearest", () => surface.Canvas.DrawImage(scene!, new SKRect(0, 0, 2048, 2048), new SKSamplingOptions(SKFilterMode.Nearest, SKMipmapMode.None), null));

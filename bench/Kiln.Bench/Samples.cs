@@ -38,5 +38,25 @@ internal static class Samples
             await File.WriteAllBytesAsync(Path.Combine(dir, name + ".png"), png.ToArray());
             Console.WriteLine($"{name}: {image.ContentClass} {sw.ElapsedMilliseconds} ms");
         }
+        var source = await File.ReadAllBytesAsync(Path.Combine(dir, "boat.jpg"));
+        using var maskSurface = SKSurface.Create(new SKImageInfo(1024, 1024));
+        maskSurface.Canvas.Clear(SKColors.Black);
+        using (var white = new SKPaint { Color = SKColors.White }) maskSurface.Canvas.DrawCircle(512, 600, 220, white);
+        using var maskImage = maskSurface.Snapshot();
+        using var maskData = maskImage.Encode(SKEncodedImageFormat.Png, 100);
+        (string Name, GenerationRequest Request)[] edits =
+        [
+            ("expand", new() { Operation = ImageOperation.Expand, Width = 2048, Height = 1024, Seed = 3, Source = source, Prompt = "sea", Placement = new Placement(Horizontal: HorizontalAlignment.Left) }),
+            ("fill", new() { Operation = ImageOperation.Fill, Width = 1024, Height = 1024, Seed = 3, Source = source, Mask = maskData.ToArray(), Prompt = "a red fish" }),
+            ("similar", new() { Operation = ImageOperation.GenerateSimilar, Width = 1024, Height = 1024, Seed = 3, Source = source }),
+            ("composite", new() { Operation = ImageOperation.ObjectComposite, Width = 1024, Height = 1024, Seed = 3, Source = source, Mask = maskData.ToArray(), Prompt = "a desert at sunset" }),
+        ];
+        foreach (var (name, request) in edits)
+        {
+            var image = await engine.GenerateAsync(request, null, CancellationToken.None);
+            using var decoded = SKBitmap.Decode(image.Jpeg);
+            using var png = decoded.Encode(SKEncodedImageFormat.Png, 100);
+            await File.WriteAllBytesAsync(Path.Combine(dir, name + ".png"), png.ToArray());
+        }
     }
 }

@@ -85,11 +85,4 @@ internal static class Surfaces
 {
     public static SKSurface Create(int w, int h) =>
         SKSurface.Create(new SKImageInfo(w, h, SKColorType.Rgba8888, SKAlphaType.Premul)) ?? throw new InvalidOperationException($"Could not allocate a {w}x{h} surface.");
-
-    public static byte[] EncodeJpeg(SKSurface surface)
-    {
-        using var image = surface.Snapshot();
-        using var data = image.Encode(SKEncodedImageFormat.Jpeg, 90) ?? throw new InvalidOperationException("JPEG encoding failed.");
-        return data.ToArray();
-    }
 }

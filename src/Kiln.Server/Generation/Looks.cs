@@ -130,16 +130,12 @@ internal sealed record Look(bool Art, Grade Grade, int PosterizeLevels)
         canvas.DrawRect(dest, paint);
     }
 
-    /// <summary>A 128x128 tile of seeded grey noise around mid-grey (neutral under overlay).</summary>
+    /// <summary>The grain of <see cref="Upscaler.GrainTile"/> as a grey image around mid-grey (neutral under overlay).</summary>
     internal static SKImage GrainTile(ulong seed, float amplitude)
     {
-        const int size = 128;
-        var rng = new SeededRandom(StableHash.Mix(seed, 0x6772_6169_6EUL));
-        var pixels = new byte[size * size];
-        for (var i = 0; i < pixels.Length; i++)
-            pixels[i] = (byte)Math.Clamp(128f + (rng.NextFloat() + rng.NextFloat() - 1f) * amplitude * 1.7f, 0, 255);
-        var info = new SKImageInfo(size, size, SKColorType.Gray8, SKAlphaType.Opaque);
-        using var data = SKData.CreateCopy(pixels);
-        return SKImage.FromPixels(info, data, size) ?? throw new InvalidOperationException("grain tile");
+        var tile = Upscaler.GrainTile(seed, amplitude);
+        var pixels = tile.Select(g => (byte)(128 + g)).ToArray();
+        var info = new SKImageInfo(128, 128, SKColorType.Gray8, SKAlphaType.Opaque);
+        return SKImage.FromPixelCopy(info, pixels) ?? throw new InvalidOperationException("grain tile");
     }
 }

@@ -6,7 +6,7 @@ namespace Kiln.Server.Generation;
 /// The built-in engine: paints a layered vector scene from the prompt with SkiaSharp, deterministically (own PRNG
 /// and hashes, no fonts), and uses the input images of the editing operations for real. Thread-safe: every call owns
 /// its surfaces and random streams. Smooth content is painted at about one megapixel and upscaled, so a 2048x2048
-/// render costs about as much as its JPEG encoding.
+/// render costs about as much as its JPEG encoding. <see cref="GenerationRequest.Tileable"/> is accepted and ignored.
 /// </summary>
 public sealed class ProceduralImageGenerator : IImageGenerator
 {
@@ -37,7 +37,7 @@ public sealed class ProceduralImageGenerator : IImageGenerator
         };
         job.Step(0.85);
         var jpeg = target.EncodeJpeg();
-        progress?.Report(1.0);
+        job.Step(1.0);
         return new GeneratedImage(jpeg, request.Width, request.Height, contentClass);
     }
 }

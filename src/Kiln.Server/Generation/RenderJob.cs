@@ -36,11 +36,16 @@ internal sealed class RenderJob
 
     public SeededRandom Random(string purpose) => new(StableHash.Mix(Seed, StableHash.Of(purpose)));
 
+    /// <summary>Checks for cancellation between stages and reports progress (never backwards).</summary>
     public void Step(double progress)
     {
         Ct.ThrowIfCancellationRequested();
+        if (progress <= _reported) return;
+        _reported = progress;
         Progress?.Report(progress);
     }
+
+    private double _reported;
 
     /// <summary>The reduced size at which smooth content is painted for a w x h output.</summary>
     public static SKSizeI RenderSize(int w, int h)
@@ -87,33 +92,5 @@ internal sealed class RenderJob
         SceneRenderer.Render(canvas, size.Width, size.Height, Plan, palette, Look.Art, new SeededRandom(StableHash.Mix(SceneSeed, 2)));
         overlay?.Invoke(canvas, size);
         if (soften is not null) canvas.Restore();
-    }
-}
-
-/// <summary>The output of one call: a bitmap the engine owns and a surface drawing into the same pixels.</summary>
-internal sealed class Target : IDisposable
-{
-    public Target(int w, int h)
-    {
-        Bitmap = new SKBitmap(new SKImageInfo(w, h, SKColorType.Rgba8888, SKAlphaType.Premul));
-        Surface = SKSurface.Create(Bitmap.Info, Bitmap.GetPixels(), Bitmap.RowBytes) ?? throw new InvalidOperationException($"Could not allocate a {w}x{h} surface.");
-    }
-
-    public SKBitmap Bitmap { get; }
-    public SKSurface Surface { get; }
-    public SKCanvas Canvas => Surface.Canvas;
-    public SKRect Bounds => new(0, 0, Bitmap.Width, Bitmap.Height);
-
-    public byte[] EncodeJpeg()
-    {
-        Canvas.Flush();
-        using var data = Bitmap.Encode(SKEncodedImageFormat.Jpeg, 90) ?? throw new InvalidOperationException("JPEG encoding failed.");
-        return data.ToArray();
-    }
-
-    public void Dispose()
-    {
-        Surface.Dispose();
-        Bitmap.Dispose();
     }
 }

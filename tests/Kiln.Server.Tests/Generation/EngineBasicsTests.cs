@@ -48,6 +48,12 @@ public class EngineBasicsTests
         Assert.Equal(seen.OrderBy(p => p), seen);
         Assert.True(seen.Count >= 3);
 
+        seen.Clear();
+        var expand = Request("sea", w: 256, h: 256, op: ImageOperation.Expand) with { Source = SmoothPicture(128, 128), Mask = Mask(128, 128, new SkiaSharp.SKRect(0, 0, 64, 64)) };
+        await Engine.GenerateAsync(expand, progress, CancellationToken.None);
+        Assert.Equal(seen.OrderBy(p => p), seen);
+        Assert.Equal(1.0, seen[^1]);
+
         using var cts = new CancellationTokenSource();
         await cts.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Engine.GenerateAsync(Request("a boat"), null, cts.Token));

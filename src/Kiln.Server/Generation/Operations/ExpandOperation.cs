@@ -24,8 +24,8 @@ internal static class ExpandOperation
             var s = size.Width / (float)w;
             var low = new SKRect(rect.Left * s, rect.Top * s, rect.Right * s, rect.Bottom * s);
             var m = Math.Min(size.Width, size.Height);
-            Grow(c, size, source, low, blur: m * 0.06f, reach: m * 0.45f, opacity: 0.75f);
-            Grow(c, size, source, low, blur: m * 0.012f, reach: m * 0.08f, opacity: 1f);
+            Grow(c, size, source, low, blur: m * 0.06f, reach: m * 0.5f, opacity: 0.85f);
+            Grow(c, size, source, low, blur: m * 0.012f, reach: m * 0.14f, opacity: 1f);
         });
         job.Step(0.5);
         job.Look.FinishInto(target, scene, job.Seed);
