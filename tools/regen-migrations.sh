@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:$HOME/.dotnet/tools"
-rm -rf src/Kiln.Server/Data/Migrations/Sqlite
+# EF writes the model snapshot under Kiln/Server/... (namespace-derived); remove it too or the new Initial is only a diff.
+rm -rf src/Kiln.Server/Data/Migrations/Sqlite src/Kiln.Server/Kiln/Server/Data/Migrations/Sqlite
 dotnet ef migrations add Initial --project src/Kiln.Server --context SqliteKilnDb --output-dir Data/Migrations/Sqlite --namespace Kiln.Server.Data.Migrations.Sqlite
 if grep -q PostgresKilnDb src/Kiln.Server/Data/*.cs; then
   rm -rf src/Kiln.Server/Data/Migrations/Postgres

@@ -10,7 +10,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Kiln.Server.Data.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteKilnDb))]
-    [Migration("20261129050803_Initial")]
+    [Migration("20261129055246_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
