@@ -59,12 +59,12 @@ dotnet build Kiln.slnx -c Release --nologo -v q -clp:ErrorsOnly || { echo "0 pas
 
 RESULTS="$ROOT/TestResults"
 rm -rf "$RESULTS"
-# The same suite twice: on SQLite + local disk (the embedded default), then on PostgreSQL.
+# The same suite twice: on SQLite + local disk (the embedded default), then on PostgreSQL + S3 (scale-out).
 log "testing on SQLite"
 dotnet test Kiln.slnx -c Release --no-build --nologo -v q --logger "trx" --results-directory "$RESULTS/sqlite" "$@"
 rc=$?
-log "testing on PostgreSQL"
-KILN_TEST_PROVIDER=postgres dotnet test Kiln.slnx -c Release --no-build --nologo -v q --logger "trx" --results-directory "$RESULTS/postgres" "$@"
+log "testing on PostgreSQL + S3"
+KILN_TEST_PROVIDER=postgres KILN_TEST_STORAGE=s3 dotnet test Kiln.slnx -c Release --no-build --nologo -v q --logger "trx" --results-directory "$RESULTS/postgres" "$@"
 rc2=$?
 [ $rc -eq 0 ] && rc=$rc2
 

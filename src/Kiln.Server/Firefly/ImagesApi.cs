@@ -56,6 +56,11 @@ public static class ImagesApi
         {
             return FireflyErrors.Result(e, ctx);
         }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // The client went away; nobody reads this answer, but it keeps the log free of false 500s.
+            return FireflyErrors.Error(499, "cancelled", "The client closed the request");
+        }
     }
 
     private static async Task<Results<Accepted<AsyncAccepted>, JsonHttpResult<FireflyError>>> SubmitAsync(

@@ -86,3 +86,55 @@ public sealed class StorageUrlTests : IDisposable
         return (status, text[(text.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4)..]);
     }
 }
+
+/// <summary>Results expire (§6 item 20, Kiln:Firefly:ResultLifetime) and the cleanup service removes files and jobs.</summary>
+public sealed class CleanupTests : IDisposable
+{
+    private readonly FakeTimeProvider _clock = new(DateTimeOffset.UtcNow);
+    private readonly KilnFactory _kiln;
+
+    public CleanupTests() => _kiln = new KilnFactory(_clock);
+
+    public void Dispose() => _kiln.Dispose();
+
+    [Fact]
+    public async Task Outputs_and_finished_jobs_are_deleted_after_the_result_lifetime()
+    {
+        _kiln.With("Kiln:Firefly:CleanupInterval", "00:00:00.200").With("Kiln:PublicBaseUrl", "http://kiln.example.test:8080").Start();
+        using var http = await _kiln.DemoClientAsync();
+        using var res = await http.PostRawAsync("/v3/images/generate-async", """{"prompt":"x","size":{"width":1024,"height":1024}}""");
+        var accepted = await HttpAssert.JsonAsync(res, 202);
+        var statusUrl = accepted.GetProperty("statusUrl").GetString()!;
+        Assert.StartsWith("http://kiln.example.test:8080/v3/status/urn:ff:jobs:kiln:", statusUrl); // built from Kiln:PublicBaseUrl
+        var path = new Uri(statusUrl).PathAndQuery;
+        var done = await FireflyKit.PollAsync(http, path);
+        var url = new Uri(done.GetProperty("result").GetProperty("outputs")[0].GetProperty("image").GetProperty("url").GetString()!);
+        Assert.Equal("kiln.example.test", url.Host);
+        var file = Path.Combine(_kiln.DataDir, "blobs", url.AbsolutePath["/files/".Length..]);
+        Assert.True(File.Exists(file));
+
+        _clock.Advance(TimeSpan.FromHours(23));
+        await Task.Delay(600);
+        Assert.True(File.Exists(file), "deleted before the result lifetime");
+
+        _clock.Advance(TimeSpan.FromHours(2));
+        using var fresh = _kiln.Authed(await _kiln.DemoTokenAsync(), _kiln.Demo.ClientId);
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (File.Exists(file))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "expired output was not deleted");
+            await Task.Delay(100);
+        }
+        while (true)
+        {
+            using var status = await fresh.GetAsync(path);
+            if ((int)status.StatusCode == 404)
+            {
+                Assert.Equal("unknown_job_id", (await HttpAssert.JsonAsync(status, 404)).GetProperty("error_code").GetString());
+                break;
+            }
+            Assert.True(DateTime.UtcNow < deadline, "expired job was not deleted");
+            await Task.Delay(100);
+        }
+    }
+}

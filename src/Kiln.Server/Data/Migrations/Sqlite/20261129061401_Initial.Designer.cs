@@ -10,7 +10,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Kiln.Server.Data.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteKilnDb))]
-    [Migration("20261129060211_Initial")]
+    [Migration("20261129061401_Initial")]
     partial class Initial
     {
         /// <inheritdoc />

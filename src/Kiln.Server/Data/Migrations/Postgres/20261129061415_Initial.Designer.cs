@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Kiln.Server.Data.Migrations.Postgres
 {
     [DbContext(typeof(PostgresKilnDb))]
-    [Migration("20261129060228_Initial")]
+    [Migration("20261129061415_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
