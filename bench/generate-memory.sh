@@ -4,6 +4,7 @@
 #   bench/generate-memory.sh            # REQUESTS=64 CONCURRENCY=32 by default
 # Starts a Release `kiln serve` on loopback with a throwaway data dir, samples /proc/<pid>/status, prints the peak.
 set -euo pipefail
+command -v jq >/dev/null && command -v bc >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends jq bc >/dev/null; }
 cd "$(dirname "$0")/.."
 REQUESTS=${REQUESTS:-64}
 CONCURRENCY=${CONCURRENCY:-32}
