@@ -31,6 +31,9 @@ public static class KilnApp
 
     public static IServiceCollection AddKiln(this IServiceCollection services, IConfiguration config)
     {
+        // First hosted service: migrations, keys and bootstrap finish before anything else starts
+        // (data protection reads its key ring from the database, the workers claim jobs from it).
+        services.AddHostedService<KilnInitializer>();
         services.AddOptions<KilnOptions>().BindConfiguration(KilnOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<KilnOptions>, KilnOptions.Validator>();
         services.AddOptions<ImsOptions>().BindConfiguration(ImsOptions.Section).ValidateOnStart();
@@ -58,8 +61,7 @@ public static class KilnApp
         services.AddGeneration();
         services.AddKilnWeb();
 
-        // Order matters: the initializer must finish before the flushers start.
-        services.AddHostedService<KilnInitializer>();
+        // Background services (after the initializer, registered first above).
         services.AddSingleton<UsageFlusher>();
         services.AddHostedService(sp => sp.GetRequiredService<UsageFlusher>());
         services.AddHostedService<KeyRingRefresher>();
