@@ -16,6 +16,18 @@ public abstract class ConsolePage : ComponentBase
     protected Actor Actor => WebUser.ActorOf(UserId, HttpContext);
     protected CancellationToken Ct => HttpContext.RequestAborted;
 
+    /// <summary>
+    /// True once OnInitializedAsync has finished. Blazor renders once while OnInitializedAsync is still awaiting
+    /// (with PostgreSQL the awaits are really asynchronous), so pages render nothing until their data is loaded.
+    /// </summary>
+    protected bool Ready { get; private set; }
+
+    protected override void OnParametersSet()
+    {
+        Ready = true;
+        base.OnParametersSet();
+    }
+
     /// <summary>Set when the URL names something outside the user's orgs (or nothing): the page shows "not found" with status 404.</summary>
     protected bool IsNotFound { get; private set; }
 
