@@ -51,6 +51,13 @@ public sealed class ConsoleClient
     public Task<CreatedProject> CreateProjectAsync(string orgId, string name, string title, string? description = null, CancellationToken ct = default) =>
         SendAsync<CreatedProject>(HttpMethod.Post, $"{Org(orgId)}/projects", new { name, title, description = description ?? "", type = "default" }, ct);
 
+    /// <summary>One project.</summary>
+    /// <param name="orgId">Org id.</param>
+    /// <param name="projectId">Project id.</param>
+    /// <param name="ct">Cancellation.</param>
+    public Task<ConsoleProject> GetProjectAsync(string orgId, string projectId, CancellationToken ct = default) =>
+        SendAsync<ConsoleProject>(HttpMethod.Get, $"{Org(orgId)}/projects/{E(projectId)}", null, ct);
+
     /// <summary>Deletes a project.</summary>
     /// <param name="orgId">Org id.</param>
     /// <param name="projectId">Project id.</param>
@@ -118,6 +125,14 @@ public sealed class ConsoleClient
     public Task<SubscriptionResult> SubscribeServicesAsync(string orgId, string credentialId, IEnumerable<string> sdkCodes, CancellationToken ct = default) =>
         SendAsync<SubscriptionResult>(HttpMethod.Put, $"{Org(orgId)}/credentials/oauth-server-to-server/{E(credentialId)}/services",
             sdkCodes.Select(c => new { sdkCode = c, licenseConfigs = (object?)null, roles = (object?)null }).ToList(), ct);
+
+    /// <summary>Unsubscribes a credential from one service (<c>PATCH .../service/unsubscribe</c>); its next tokens lose that service's scopes.</summary>
+    /// <param name="orgId">Org id.</param>
+    /// <param name="credentialId">Credential id.</param>
+    /// <param name="sdkCode">The service code.</param>
+    /// <param name="ct">Cancellation.</param>
+    public Task<SubscriptionResult> UnsubscribeServiceAsync(string orgId, string credentialId, string sdkCode, CancellationToken ct = default) =>
+        SendAsync<SubscriptionResult>(HttpMethod.Patch, $"{Org(orgId)}/credentials/oauth-server-to-server/{E(credentialId)}/service/unsubscribe", new { sdkCode }, ct);
 
     /// <summary>The services the org offers.</summary>
     /// <param name="orgId">Org id.</param>

@@ -2,7 +2,7 @@ using System.Text.Json;
 
 namespace Kiln.Client.Tests.Cli;
 
-/// <summary><c>kiln projects|credentials</c> as a process against Console-shaped stub routes (switch to a real Kiln after merge).</summary>
+/// <summary><c>kiln projects|credentials</c> against Console-shaped stub routes (request paths); the real-server runs are in RealServer/CliRealServerTests.</summary>
 public sealed class CliConsoleTests : IAsyncLifetime
 {
     private readonly Infrastructure.Cli _cli = new();

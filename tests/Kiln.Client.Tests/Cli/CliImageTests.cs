@@ -2,7 +2,7 @@ using System.Text.Json;
 
 namespace Kiln.Client.Tests.Cli;
 
-/// <summary>The image and job commands as a process, against a stub Firefly (switch to a real Kiln after merge).</summary>
+/// <summary>Edge cases of the image and job commands a real Kiln cannot produce (stub Firefly); the real-server runs are in RealServer/CliRealServerTests.</summary>
 public sealed class CliImageTests : IAsyncLifetime
 {
     private readonly Infrastructure.Cli _cli = new();

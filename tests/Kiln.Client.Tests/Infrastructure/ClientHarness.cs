@@ -53,12 +53,14 @@ public sealed class ClientHarness : IDisposable
         });
         builder.Ims.AddHttpMessageHandler(() => new LoggingHandler(TokenRequests));
         builder.Console.AddHttpMessageHandler(() => new LoggingHandler(ConsoleRequests, ConsoleFault));
+        builder.Firefly.AddHttpMessageHandler(() => new LoggingHandler(FireflyRequests));
         more?.Invoke(builder);
         _sp = services.BuildServiceProvider();
     }
 
     public RequestLog TokenRequests { get; } = new();
     public RequestLog ConsoleRequests { get; } = new();
+    public RequestLog FireflyRequests { get; } = new();
     /// <summary>Set to make the Console pipeline answer some requests itself (after the auth handler).</summary>
     public Func<HttpRequestMessage, HttpResponseMessage?>? ConsoleFault { get; set; }
 
