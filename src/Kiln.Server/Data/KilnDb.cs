@@ -70,6 +70,7 @@ public abstract partial class KilnDb(DbContextOptions options) : DbContext(optio
         ConfigureUsers(b);
         ConfigureFirefly(b);
         ConfigureWeb(b);
+        ConfigureScaleOut(b);
         OnModelCreatingPartial(b);
     }
 

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 
 namespace Kiln.Server.Firefly;
 
-/// <summary>Deletes expired outputs and uploads (files and rows) and finished jobs older than the result lifetime.</summary>
+/// <summary>Deletes expired outputs and uploads (files and rows), expired rate counters, and finished jobs older than the result lifetime.</summary>
 public sealed class CleanupService(IServiceScopeFactory scopes, IBlobStore store, TimeProvider clock, IOptions<FireflyOptions> options,
     ILogger<CleanupService> log) : BackgroundService
 {
@@ -42,6 +42,7 @@ public sealed class CleanupService(IServiceScopeFactory scopes, IBlobStore store
             var ids = batch.Select(b => b.Id).ToList();
             await db.StoredBlobs.Where(b => ids.Contains(b.Id)).ExecuteDeleteAsync(ct);
         }
+        await db.RateCounters.Where(c => c.ExpiresAt < now).ExecuteDeleteAsync(ct);
         var before = now - options.Value.ResultLifetime;
         await db.Jobs.Where(j => (j.Status == JobStates.Succeeded || j.Status == JobStates.Failed || j.Status == JobStates.Canceled) && j.UpdatedAt < before)
             .ExecuteDeleteAsync(ct);

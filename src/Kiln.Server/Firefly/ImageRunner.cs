@@ -19,8 +19,13 @@ public sealed record RunResult(int Width, int Height, string? ContentClass, List
 public sealed class ImageRunner(
     IImageGenerator generator, RenderPool pool, SourceResolver sources, IBlobStore store, TimeProvider clock, IOptions<FireflyOptions> options)
 {
-    /// <summary>Renders every variation (in parallel, bounded by the pool). <paramref name="progress"/> gets 0..100.</summary>
-    public async Task<(RunResult Result, List<StoredBlob> Blobs)> RunAsync(ImageSpec spec, long orgId, IProgress<int>? progress, CancellationToken ct)
+    /// <summary>
+    /// Renders every variation (in parallel, bounded by the pool). <paramref name="progress"/> gets 0..100.
+    /// <paramref name="outputId"/> (a job's) makes the output keys deterministic, so a retried job overwrites
+    /// its earlier attempt's files instead of adding new ones; null: random keys.
+    /// </summary>
+    public async Task<(RunResult Result, List<StoredBlob> Blobs)> RunAsync(
+        ImageSpec spec, long orgId, IProgress<int>? progress, CancellationToken ct, string? outputId = null)
     {
         var source = await sources.LoadAsync(spec, spec.Source, ct);
         var mask = await sources.LoadAsync(spec, spec.Mask, ct);
@@ -62,7 +67,7 @@ public sealed class ImageRunner(
             {
                 throw FireflyException.Invalid(SourceResolver.LocOf(spec, spec.Source ?? spec.Mask!), e.Message);
             }
-            var id = Guid.NewGuid().ToString("N");
+            var id = outputId is null ? Guid.NewGuid().ToString("N") : $"{outputId}-{i}";
             var key = $"outputs/{orgId}/{id}.jpg";
             using (var ms = new MemoryStream(image.Jpeg, writable: false)) await store.PutAsync(key, ms, "image/jpeg", ct);
             Report(i, 1);

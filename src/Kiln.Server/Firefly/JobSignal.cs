@@ -16,9 +16,14 @@ public sealed class JobSignal
     public async Task WaitAsync(TimeSpan timeout, CancellationToken ct) => await _signal.WaitAsync(timeout, ct);
 }
 
-/// <summary>The jobs running on this node, so a cancel stops them at once.</summary>
+/// <summary>
+/// The jobs running on this node, so a cancel stops them at once. <see cref="Cancel"/> also raises
+/// <see cref="Requested"/>, which the change bus sends to the other nodes (they call <see cref="CancelLocal"/>).
+/// </summary>
 public sealed class JobCancellations
 {
+    public event Action<string>? Requested;
+
     private readonly ConcurrentDictionary<string, CancellationTokenSource> _running = new(StringComparer.Ordinal);
 
     public void Register(string jobId, CancellationTokenSource cts) => _running[jobId] = cts;
@@ -26,6 +31,12 @@ public sealed class JobCancellations
     public void Unregister(string jobId) => _running.TryRemove(jobId, out _);
 
     public void Cancel(string jobId)
+    {
+        CancelLocal(jobId);
+        Requested?.Invoke(jobId);
+    }
+
+    public void CancelLocal(string jobId)
     {
         if (_running.TryGetValue(jobId, out var cts))
         {

@@ -6,11 +6,14 @@ using Microsoft.Extensions.Options;
 namespace Kiln.Server.Firefly;
 
 /// <summary>
-/// Claims pending jobs and runs them, at most <see cref="FireflyOptions.Workers"/> at a time. The claim is one
-/// conditional UPDATE (status = pending) so two nodes never run the same job; a running job holds a lease that
-/// its heartbeat renews. On start (SQLite, single node) every running job is returned to pending; later, any job
-/// whose lease expired is too, so a job accepted with 202 always reaches a terminal state.
-/// PostgreSQL scale-out only needs the claim query to become <c>FOR UPDATE SKIP LOCKED</c>.
+/// Claims pending jobs and runs them, at most <see cref="FireflyOptions.Workers"/> at a time. On PostgreSQL the
+/// claim is one <c>UPDATE ... WHERE id = (SELECT ... FOR UPDATE SKIP LOCKED)</c>, so nodes sharing the database never
+/// take the same job nor wait on each other; on SQLite it is a conditional UPDATE (status = pending). A running job
+/// holds a lease that its heartbeat renews. On start (SQLite, single node) every running job is returned to pending;
+/// on PostgreSQL, and on SQLite later, only jobs whose lease expired are, so a job accepted with 202 always reaches a
+/// terminal state. The result (status, result JSON, output rows) is written in one transaction, only while this node
+/// still holds the lease; output keys are fixed per job, so a retry overwrites an earlier attempt's files.
+/// On shutdown the node stops claiming and hands its running jobs back to pending at once.
 /// </summary>
 public sealed class JobWorker(
     IServiceScopeFactory scopes, ImageRunner runner, JobSignal signal, JobCancellations cancellations, TimeProvider clock,
@@ -18,6 +21,7 @@ public sealed class JobWorker(
 {
     private readonly string _node = Environment.MachineName + ":" + Guid.NewGuid().ToString("N")[..8];
     private int _running;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Task> _tasks = new(StringComparer.Ordinal);
 
     protected override async Task ExecuteAsync(CancellationToken stop)
     {
@@ -28,10 +32,11 @@ public sealed class JobWorker(
             try
             {
                 await RequeueAsync(all: false, stop);
+                foreach (var (id, t) in _tasks) if (t.IsCompleted) _tasks.TryRemove(id, out _);
                 while (Volatile.Read(ref _running) < options.Value.Workers && await ClaimAsync(stop) is { } job)
                 {
                     Interlocked.Increment(ref _running);
-                    _ = Task.Run(() => RunAsync(job, stop), CancellationToken.None);
+                    _tasks[job.Id] = Task.Run(() => RunAsync(job, stop), CancellationToken.None);
                 }
                 await signal.WaitAsync(options.Value.JobPollInterval, stop);
             }
@@ -45,6 +50,14 @@ public sealed class JobWorker(
                 try { await Task.Delay(options.Value.JobPollInterval, stop); } catch (OperationCanceledException) { return; }
             }
         }
+    }
+
+    /// <summary>Graceful stop: cancels the running jobs (they go back to pending) and waits until they are handed back.</summary>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        try { await Task.WhenAll(_tasks.Values).WaitAsync(cancellationToken); }
+        catch (OperationCanceledException) { log.LogWarning("Shutdown timed out before every running job was handed back"); }
     }
 
     /// <summary>Returns running jobs to pending: all of them at start on SQLite (one node), else those whose lease expired.</summary>
@@ -69,6 +82,18 @@ public sealed class JobWorker(
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<KilnDb>();
+        if (!db.Database.IsSqlite())
+        {
+            var now = clock.GetUtcNow();
+            var expires = now + options.Value.JobLease;
+            var ids = await db.Database.SqlQuery<string>($"""
+                UPDATE "Jobs" SET "Status" = {JobStates.Running}, "LeaseOwner" = {_node}, "LeaseExpiresAt" = {expires},
+                    "Attempts" = "Attempts" + 1, "UpdatedAt" = {now}
+                WHERE "Id" = (SELECT "Id" FROM "Jobs" WHERE "Status" = {JobStates.Pending} ORDER BY "CreatedAt" LIMIT 1 FOR UPDATE SKIP LOCKED)
+                RETURNING "Id" AS "Value"
+                """).ToListAsync(ct);
+            return ids.Count == 1 ? await db.Jobs.AsNoTracking().FirstAsync(j => j.Id == ids[0], ct) : null;
+        }
         var candidates = await db.Jobs.Where(j => j.Status == JobStates.Pending).OrderBy(j => j.CreatedAt).Select(j => j.Id).Take(5).ToListAsync(ct);
         foreach (var id in candidates)
         {
@@ -91,23 +116,32 @@ public sealed class JobWorker(
         try
         {
             var spec = JsonSerializer.Deserialize<ImageSpec>(job.Request, JsonSerializerOptions.Web)!;
-            var (result, blobs) = await runner.RunAsync(spec, job.OrgId, progress, cts.Token);
+            var (result, blobs) = await runner.RunAsync(spec, job.OrgId, progress, cts.Token, OutputId(job.Id));
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<KilnDb>();
-            db.StoredBlobs.AddRange(blobs);
-            await db.SaveChangesAsync(CancellationToken.None);
             var json = result.ToJson();
-            await Finish(db, job.Id, u => u.SetProperty(j => j.Status, JobStates.Succeeded).SetProperty(j => j.Result, json).SetProperty(j => j.Progress, 100));
+            await using var tx = await db.Database.BeginTransactionAsync(CancellationToken.None);
+            var won = await Finish(db, job.Id, u => u.SetProperty(j => j.Status, JobStates.Succeeded).SetProperty(j => j.Result, json).SetProperty(j => j.Progress, 100));
+            if (won == 1)
+            {
+                db.StoredBlobs.AddRange(blobs);
+                await db.SaveChangesAsync(CancellationToken.None);
+                await tx.CommitAsync(CancellationToken.None);
+            }
+            else log.LogInformation("Job {JobId} was canceled or taken over; its result is discarded", job.Id);
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
-            // Shutting down: hand the job back so this node (after a restart) or another one runs it.
+            // Shutting down: hand the job back at once (this attempt does not count) so another node runs it.
             await using var scope = scopes.CreateAsyncScope();
-            await Finish(scope.ServiceProvider.GetRequiredService<KilnDb>(), job.Id, u => u.SetProperty(j => j.Status, JobStates.Pending).SetProperty(j => j.LeaseExpiresAt, (DateTimeOffset?)null));
+            await Finish(scope.ServiceProvider.GetRequiredService<KilnDb>(), job.Id, u => u.SetProperty(j => j.Status, JobStates.Pending)
+                .SetProperty(j => j.LeaseExpiresAt, (DateTimeOffset?)null).SetProperty(j => j.Attempts, j => j.Attempts - 1));
+            signal.Notify();
         }
         catch (OperationCanceledException)
         {
-            // Canceled by the client: the status is already "canceled".
+            // Canceled by the client (the status is already "canceled") or taken over: this node's work is discarded.
+            log.LogInformation("Job {JobId} stopped on this node: canceled or no longer leased", job.Id);
         }
         catch (Exception e)
         {
@@ -122,21 +156,25 @@ public sealed class JobWorker(
             await cts.CancelAsync();
             try { await heartbeat; } catch (Exception) { /* heartbeat ends with the job */ }
             cancellations.Unregister(job.Id);
+            _tasks.TryRemove(job.Id, out _);
             Interlocked.Decrement(ref _running);
             signal.Notify();
         }
     }
 
     /// <summary>Writes a terminal (or hand-back) state, only while this node still owns the running job.</summary>
-    private async Task Finish(KilnDb db, string id, Action<Microsoft.EntityFrameworkCore.Query.UpdateSettersBuilder<Job>> set)
+    private async Task<int> Finish(KilnDb db, string id, Action<Microsoft.EntityFrameworkCore.Query.UpdateSettersBuilder<Job>> set)
     {
         var now = clock.GetUtcNow();
-        await db.Jobs.Where(j => j.Id == id && j.Status == JobStates.Running && j.LeaseOwner == _node).ExecuteUpdateAsync(u =>
+        return await db.Jobs.Where(j => j.Id == id && j.Status == JobStates.Running && j.LeaseOwner == _node).ExecuteUpdateAsync(u =>
         {
             set(u);
             u.SetProperty(j => j.UpdatedAt, now).SetProperty(j => j.LeaseOwner, (string?)null);
         }, CancellationToken.None);
     }
+
+    /// <summary>The job's uuid without dashes: output keys are <c>outputs/&lt;org&gt;/&lt;uuid&gt;-&lt;index&gt;.jpg</c>.</summary>
+    internal static string OutputId(string jobId) => jobId[(jobId.LastIndexOf(':') + 1)..].Replace("-", "", StringComparison.Ordinal);
 
     /// <summary>Renews the lease and writes progress twice a second; stops the job if it was canceled or taken over.</summary>
     private async Task HeartbeatAsync(string id, LatestProgress progress, CancellationTokenSource cts)

@@ -53,7 +53,7 @@ public static class JobsApi
                 ? FireflyErrors.Error(409, "job_already_canceled", "The job was already canceled")
                 : FireflyErrors.Error(409, "job_completed", "The job has already finished");
         }
-        running.Cancel(id); // a worker on this node stops at once; others notice at their next heartbeat
+        running.Cancel(id); // this node stops it at once; others hear it on the change bus, or at their next heartbeat
         return TypedResults.Ok(await job.AsStatusAsync(store, storage.Value.UrlLifetime, ct));
     }
 }

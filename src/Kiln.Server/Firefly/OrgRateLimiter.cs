@@ -9,9 +9,11 @@ namespace Kiln.Server.Firefly;
 /// <summary>
 /// Per-org request limits (§6 item 21), off by default: an org's own <c>RateLimitPerMinute/PerDay</c>, else
 /// <c>Kiln:Firefly:RateLimit</c> (the "adobe" preset is 4/min and 9,000/day). Fixed one-minute and one-day
-/// windows on this node. Image requests (sync and async submits) count; status polls, cancels and uploads do not.
+/// windows: in memory on SQLite (one node); on PostgreSQL in shared <see cref="RateCounter"/> rows, so the
+/// limit holds across every node. Image requests (sync and async submits) count; status polls, cancels and uploads do not.
 /// </summary>
-public sealed class OrgRateLimiter(IServiceScopeFactory scopes, TimeProvider clock, IOptions<FireflyOptions> options)
+public sealed class OrgRateLimiter(IServiceScopeFactory scopes, TimeProvider clock, IOptions<FireflyOptions> options,
+    IOptions<Hosting.KilnOptions> kiln)
 {
     private sealed class Window
     {
@@ -28,6 +30,7 @@ public sealed class OrgRateLimiter(IServiceScopeFactory scopes, TimeProvider clo
         var (perMinute, perDay) = await LimitsAsync(orgId, ct);
         if (perMinute is null && perDay is null) return null;
         var now = clock.GetUtcNow().ToUnixTimeSeconds();
+        if (kiln.Value.UsesPostgres) return await SharedAcquireAsync(orgId, perMinute, perDay, now, ct);
         var w = _windows.GetOrAdd(orgId, _ => new Window());
         lock (w)
         {
@@ -39,6 +42,31 @@ public sealed class OrgRateLimiter(IServiceScopeFactory scopes, TimeProvider clo
             w.DayCount++;
             return null;
         }
+    }
+
+    /// <summary>
+    /// One atomic upsert per window that only counts while under the limit (no row back: over it). A request
+    /// refused by the day limit has still used a minute slot; that errs on the strict side.
+    /// </summary>
+    private async Task<int?> SharedAcquireAsync(long orgId, int? perMinute, int? perDay, long now, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<KilnDb>();
+        if (perMinute is { } m && !await CountAsync(db, $"m:{orgId}:{now / 60}", m, (now / 60 + 2) * 60, ct)) return (int)(60 - now % 60);
+        if (perDay is { } d && !await CountAsync(db, $"d:{orgId}:{now / 86400}", d, (now / 86400 + 2) * 86400, ct)) return (int)(86400 - now % 86400);
+        return null;
+    }
+
+    private static async Task<bool> CountAsync(KilnDb db, string key, int limit, long expiresUnix, CancellationToken ct)
+    {
+        if (limit <= 0) return false;
+        var expires = DateTimeOffset.FromUnixTimeSeconds(expiresUnix);
+        var counted = await db.Database.SqlQuery<int>($"""
+            INSERT INTO "RateCounters" ("Key", "Count", "ExpiresAt") VALUES ({key}, 1, {expires})
+            ON CONFLICT ("Key") DO UPDATE SET "Count" = "RateCounters"."Count" + 1 WHERE "RateCounters"."Count" < {limit}
+            RETURNING "Count" AS "Value"
+            """).ToListAsync(ct);
+        return counted.Count == 1;
     }
 
     private async Task<(int?, int?)> LimitsAsync(long orgId, CancellationToken ct)

@@ -9,13 +9,13 @@ namespace Kiln.Server.Ims;
 /// Carries revocations and brute-force counts between nodes that share a PostgreSQL database, with
 /// LISTEN/NOTIFY on channel <c>kiln_changes</c>. Messages: <c>c:&lt;client id&gt;</c> (a credential, its secrets or
 /// services changed), <c>j:&lt;jti&gt;:&lt;exp&gt;</c> (a token was invalidated), <c>f:&lt;counter key&gt;</c> (a failed
-/// client authentication). Each is prefixed with the sender's node id so a node ignores its own.
+/// client authentication), <c>x:&lt;job id&gt;</c> (a job was canceled; the node running it stops it). Each is prefixed with the sender's node id so a node ignores its own.
 /// On SQLite (one node) the bus is idle. If the listening connection drops, the node clears its
 /// credential cache and reloads revocations, since it may have missed messages.
 /// </summary>
 public sealed class ChangeBus(
     IOptions<KilnOptions> options, CredentialCache credentials, RevocationList revocations, BruteForceGuard guard,
-    IServiceScopeFactory scopes, ILogger<ChangeBus> log) : BackgroundService
+    Firefly.JobCancellations jobs, IServiceScopeFactory scopes, ILogger<ChangeBus> log) : BackgroundService
 {
     public const string Channel = "kiln_changes";
     private readonly string _node = Guid.NewGuid().ToString("N")[..12];
@@ -28,6 +28,7 @@ public sealed class ChangeBus(
         credentials.Invalidated += clientId => Publish("c:" + clientId);
         revocations.Revoked += (jti, exp) => Publish($"j:{jti}:{exp.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)}");
         guard.FailureRecorded += key => Publish("f:" + key);
+        jobs.Requested += jobId => Publish("x:" + jobId);
         return base.StartAsync(cancellationToken);
     }
 
@@ -98,6 +99,9 @@ public sealed class ChangeBus(
                 break;
             case "f:":
                 guard.BumpRemote(message[2..]);
+                break;
+            case "x:":
+                jobs.CancelLocal(message[2..]);
                 break;
         }
     }

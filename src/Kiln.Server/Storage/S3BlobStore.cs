@@ -40,12 +40,15 @@ public sealed class S3BlobStore : IBlobStore, IStartupTask, IDisposable
         return _where.Prefix.Length == 0 ? key : _where.Prefix + "/" + key;
     }
 
-    /// <summary>Creates the bucket when it does not exist yet (convenient for MinIO and s3rver).</summary>
+    /// <summary>
+    /// Creates the bucket when it does not exist yet (convenient for MinIO and s3rver). The probe is a V1 listing:
+    /// s3rver answers a truncated V2 listing (MaxKeys below the object count) with 500, which stopped restarts.
+    /// </summary>
     public async Task RunAsync(IServiceProvider services, CancellationToken ct)
     {
         try
         {
-            await _s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = _where.Bucket, MaxKeys = 1 }, ct);
+            await _s3.ListObjectsAsync(new ListObjectsRequest { BucketName = _where.Bucket, MaxKeys = 1 }, ct);
         }
         catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
         {

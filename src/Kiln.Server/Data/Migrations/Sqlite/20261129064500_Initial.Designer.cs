@@ -10,7 +10,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Kiln.Server.Data.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteKilnDb))]
-    [Migration("20261129061401_Initial")]
+    [Migration("20261129064500_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -400,6 +400,25 @@ namespace Kiln.Server.Data.Migrations.Sqlite
                         .IsUnique();
 
                     b.ToTable("Projects");
+                });
+
+            modelBuilder.Entity("Kiln.Server.Data.RateCounter", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(80)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Count")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Key");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.ToTable("RateCounters");
                 });
 
             modelBuilder.Entity("Kiln.Server.Data.RevokedToken", b =>

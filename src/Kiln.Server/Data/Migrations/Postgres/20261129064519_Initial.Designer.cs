@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Kiln.Server.Data.Migrations.Postgres
 {
     [DbContext(typeof(PostgresKilnDb))]
-    [Migration("20261129061415_Initial")]
+    [Migration("20261129064519_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -408,6 +408,25 @@ namespace Kiln.Server.Data.Migrations.Postgres
                         .IsUnique();
 
                     b.ToTable("Projects");
+                });
+
+            modelBuilder.Entity("Kiln.Server.Data.RateCounter", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(80)
+                        .HasColumnType("character varying(80)");
+
+                    b.Property<int>("Count")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTimeOffset>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Key");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.ToTable("RateCounters");
                 });
 
             modelBuilder.Entity("Kiln.Server.Data.RevokedToken", b =>

@@ -98,6 +98,19 @@ namespace Kiln.Server.Data.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "RateCounters",
+                columns: table => new
+                {
+                    Key = table.Column<string>(type: "TEXT", maxLength: 80, nullable: false),
+                    Count = table.Column<int>(type: "INTEGER", nullable: false),
+                    ExpiresAt = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_RateCounters", x => x.Key);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "RevokedTokens",
                 columns: table => new
                 {
@@ -413,6 +426,11 @@ namespace Kiln.Server.Data.Migrations.Sqlite
                 unique: true);
 
             migrationBuilder.CreateIndex(
+                name: "IX_RateCounters_ExpiresAt",
+                table: "RateCounters",
+                column: "ExpiresAt");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_RevokedTokens_ExpiresAt",
                 table: "RevokedTokens",
                 column: "ExpiresAt");
@@ -471,6 +489,9 @@ namespace Kiln.Server.Data.Migrations.Sqlite
 
             migrationBuilder.DropTable(
                 name: "OrgMemberships");
+
+            migrationBuilder.DropTable(
+                name: "RateCounters");
 
             migrationBuilder.DropTable(
                 name: "RevokedTokens");

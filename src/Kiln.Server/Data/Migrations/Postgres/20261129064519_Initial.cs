@@ -100,6 +100,19 @@ namespace Kiln.Server.Data.Migrations.Postgres
                 });
 
             migrationBuilder.CreateTable(
+                name: "RateCounters",
+                columns: table => new
+                {
+                    Key = table.Column<string>(type: "character varying(80)", maxLength: 80, nullable: false),
+                    Count = table.Column<int>(type: "integer", nullable: false),
+                    ExpiresAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_RateCounters", x => x.Key);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "RevokedTokens",
                 columns: table => new
                 {
@@ -415,6 +428,11 @@ namespace Kiln.Server.Data.Migrations.Postgres
                 unique: true);
 
             migrationBuilder.CreateIndex(
+                name: "IX_RateCounters_ExpiresAt",
+                table: "RateCounters",
+                column: "ExpiresAt");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_RevokedTokens_ExpiresAt",
                 table: "RevokedTokens",
                 column: "ExpiresAt");
@@ -473,6 +491,9 @@ namespace Kiln.Server.Data.Migrations.Postgres
 
             migrationBuilder.DropTable(
                 name: "OrgMemberships");
+
+            migrationBuilder.DropTable(
+                name: "RateCounters");
 
             migrationBuilder.DropTable(
                 name: "RevokedTokens");
