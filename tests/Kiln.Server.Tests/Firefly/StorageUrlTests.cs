@@ -11,7 +11,8 @@ public sealed class StorageUrlTests : IDisposable
     private readonly FakeTimeProvider _clock = new(DateTimeOffset.UtcNow);
     private readonly KilnFactory _kiln;
 
-    public StorageUrlTests() => _kiln = new KilnFactory(_clock);
+    // These tests are about Kiln's own signed /files URLs, so they pin local storage (S3 URLs: ScaleOut/S3StorageTests).
+    public StorageUrlTests() => _kiln = new KilnFactory(_clock).WithLocalStorage();
 
     public void Dispose() => _kiln.Dispose();
 
@@ -93,7 +94,7 @@ public sealed class CleanupTests : IDisposable
     private readonly FakeTimeProvider _clock = new(DateTimeOffset.UtcNow);
     private readonly KilnFactory _kiln;
 
-    public CleanupTests() => _kiln = new KilnFactory(_clock);
+    public CleanupTests() => _kiln = new KilnFactory(_clock).WithLocalStorage(); // reads the stored files itself
 
     public void Dispose() => _kiln.Dispose();
 
