@@ -5,6 +5,9 @@ using Kiln.Load;
 using Kiln.Server.Hosting;
 using Kiln.Server.Ims;
 
+if (args.Length > 0 && args[0] == "scale")
+    return await ScaleBench.RunAsync(args[1], args[2], args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 10);
+
 // Identity-service load benchmark (issue 2): token throughput vs /health/live, and the gate's overhead,
 // measured over HTTP with wrk against one in-process Kiln (Release), all in the same run.
 var seconds = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 10;
