@@ -15,7 +15,7 @@ namespace Kiln.Server.Ims;
 /// </summary>
 public sealed class ChangeBus(
     IOptions<KilnOptions> options, CredentialCache credentials, RevocationList revocations, BruteForceGuard guard,
-    Firefly.JobCancellations jobs, IServiceScopeFactory scopes, ILogger<ChangeBus> log) : BackgroundService
+    Firefly.JobCancellations jobs, IServiceScopeFactory scopes, TimeProvider clock, ILogger<ChangeBus> log) : BackgroundService
 {
     public const string Channel = "kiln_changes";
     private readonly string _node = Guid.NewGuid().ToString("N")[..12];
@@ -52,7 +52,7 @@ public sealed class ChangeBus(
             catch (Exception e)
             {
                 log.LogWarning(e, "Change bus connection lost; reconnecting in {Delay}", delay);
-                try { await Task.Delay(delay, stoppingToken); } catch (OperationCanceledException) { return; }
+                try { await Task.Delay(delay, clock, stoppingToken); } catch (OperationCanceledException) { return; }
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
             }
         }
