@@ -49,12 +49,6 @@ public static class SecretsApi
             await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);
         }
-        // Belt and braces: should anything still race, the later add backs out; never exceed the limit.
-        if (await db.ClientSecrets.CountAsync(s => s.CredentialId == cred.Id, ct) > limit)
-        {
-            await db.ClientSecrets.Where(s => s.Uuid == secret.Uuid).ExecuteDeleteAsync(ct);
-            return LimitReached(limit);
-        }
         cache.Invalidate(cred.ClientId);
         return TypedResults.Created($"/console/organizations/{cred.OrgId}/credentials/{cred.Id}/secrets/{secret.Uuid}", secret.AsNewSecretDto(plaintext));
     }
