@@ -130,7 +130,7 @@ public sealed class TokenService(
         return match;
     }
 
-    private static JsonHttpResult<OAuthError> TooMany(HttpContext ctx, TimeSpan wait)
+    internal static JsonHttpResult<OAuthError> TooMany(HttpContext ctx, TimeSpan wait)
     {
         ctx.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
         return TokenEndpoint.Error(ctx, "too_many_requests", "too many failed attempts; retry later", 429);

@@ -49,6 +49,30 @@ public sealed class BruteForceRunTests : IDisposable
         Assert.Equal(limits.MaxFailuresPerClient, statuses.Count(s => s == 400));
     }
 
+    /// <summary>
+    /// /ims/invalidate_token/v2 checks a client_secret too: anyone holding one of a client's tokens could guess its
+    /// secrets there without limit (a side door around the token endpoint's windows). It now counts in the same windows.
+    /// </summary>
+    [Fact]
+    public async Task Wrong_secrets_at_invalidate_count_in_the_same_windows_as_the_token_endpoint()
+    {
+        var victim = _kiln.Start();
+        var limits = _kiln.Services.GetRequiredService<IOptions<ImsOptions>>().Value.BruteForce;
+        var token = await _kiln.DemoTokenAsync();
+        using var attacker = SourceAddress.ClientFrom("127.0.0.5", _kiln.BaseAddress);
+        var statuses = new List<int>();
+        for (var i = 0; i <= limits.MaxFailuresPerClient; i++)
+        {
+            using var res = await attacker.PostFormAsync("/ims/invalidate_token/v2", ("token", token), ("client_id", victim.ClientId), ("client_secret", "kiln_s2s_guess" + i));
+            statuses.Add((int)res.StatusCode);
+        }
+        Assert.Equal([.. Enumerable.Repeat(400, limits.MaxFailuresPerClient), 429], statuses);
+        // The token endpoint sees the same lock for that client.
+        Assert.Equal(429, (int)(await AttemptAsync(_kiln.Http(), victim.ClientId, victim.ClientSecret)).StatusCode);
+        _clock.Advance(limits.Window + TimeSpan.FromSeconds(1));
+        Assert.Equal(200, (int)(await AttemptAsync(_kiln.Http(), victim.ClientId, victim.ClientSecret)).StatusCode);
+    }
+
     [Fact]
     public async Task Ten_thousand_wrong_secrets_are_throttled_while_another_credential_keeps_working()
     {
