@@ -17,19 +17,20 @@ public sealed record Caller(string Name, string? Token, string? ApiKey, bool IsU
 }
 
 /// <summary>The ids one org's resources answer to, by route parameter name.</summary>
-public sealed record OrgResources(long OrgId, long ProjectId, long WorkspaceId, long CredentialId, string ClientId, string SecretUuid, long MemberUserId, string JobId)
+public sealed record OrgResources(long OrgId, long ProjectId, long WorkspaceId, long CredentialId, string ClientId, string SecretUuid, long MemberUserId, string JobId,
+    string UploadId = "")
 {
     public Dictionary<string, string> Values => new(StringComparer.OrdinalIgnoreCase)
     {
         ["MemberId"] = Id(MemberUserId), ["name"] = "console.css",
         ["orgId"] = Id(OrgId), ["projectId"] = Id(ProjectId), ["workspaceId"] = Id(WorkspaceId), ["credentialId"] = Id(CredentialId),
         ["intId"] = Id(CredentialId), ["clientId"] = ClientId, ["uuid"] = SecretUuid, ["userId"] = Id(MemberUserId), ["jobId"] = JobId,
-        ["credentialType"] = "oauth-server-to-server",
+        ["credentialType"] = "oauth-server-to-server", ["uploadId"] = UploadId,
     };
 
     /// <summary>Ids of the same shapes that name nothing.</summary>
     public static OrgResources Missing() => new(Ids.NewOrgId(), Ids.NewId(), Ids.NewId(), Ids.NewId(), Ids.NewHex32(), Ids.NewHex32(), Ids.NewId(),
-        "urn:ff:jobs:kiln:" + Guid.NewGuid());
+        "urn:ff:jobs:kiln:" + Guid.NewGuid(), Guid.NewGuid().ToString());
 
     private static string Id(long id) => id.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }
@@ -60,6 +61,8 @@ public sealed class AuthzWorld : IAsyncLifetime
         Own = await ThrowawayAsync(org);
         var other = await Kiln.CreateOrgAsync("Matrix Other Org");
         Other = await ThrowawayAsync(other.OrgId);
+        var theirs = Kiln.Authed(await Kiln.TokenAsync(other.ClientId, other.ClientSecret, KilnFactory.FireflyScopes), other.ClientId);
+        Other = Other with { UploadId = await Firefly.FireflyKit.UploadAsync(theirs, Firefly.FireflyKit.Image(64, 64)) };
         // The other org has its own admin, so its members routes have a real member to aim at.
         await Kiln.CreateUserAsync("their-admin@matrix.test", other.OrgId, OrgAccess.Admin);
     }
@@ -91,7 +94,7 @@ public sealed class AuthzWorld : IAsyncLifetime
     });
 
     /// <summary>Sends one matrix request as <paramref name="caller"/>.</summary>
-    public async Task<Answer> SendAsync(Caller caller, RouteSpec route, string path)
+    public async Task<Answer> SendAsync(Caller caller, RouteSpec route, string path, string? json = null)
     {
         // No redirects followed (a page that sends a bearer caller to the login form must show as that redirect), no cookies.
         using var http = Kiln.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions
@@ -99,7 +102,9 @@ public sealed class AuthzWorld : IAsyncLifetime
         using var req = new HttpRequestMessage(new HttpMethod(route.Method), path);
         if (caller.Token is not null) req.Headers.Authorization = new AuthenticationHeaderValue("Bearer", caller.Token);
         if (caller.ApiKey is not null) req.Headers.Add("x-api-key", caller.ApiKey);
-        if (route.Body == "png")
+        if (json is not null)
+            req.Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json");
+        else if (route.Body == "png")
         {
             req.Content = new ByteArrayContent(Firefly.FireflyKit.Image(8, 8));
             req.Content.Headers.ContentType = new MediaTypeHeaderValue("image/png");

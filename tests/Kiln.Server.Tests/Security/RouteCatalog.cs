@@ -20,7 +20,8 @@ public enum Access
 }
 
 /// <summary>One classified route and the body the matrix sends it (<c>{u}</c> becomes a fresh suffix).</summary>
-public sealed record RouteSpec(string Method, string Pattern, Access Access, string? Body = null)
+/// <remarks><see cref="Reference"/>: a body that names an upload (<c>{uploadId}</c>), for the cross-org check of ids in bodies.</remarks>
+public sealed record RouteSpec(string Method, string Pattern, Access Access, string? Body = null, string? Reference = null)
 {
     public string Key => $"{Method} {Pattern}";
 
@@ -41,6 +42,18 @@ public static class RouteCatalog
     private const string OrgCredential = Org + "/credentials/oauth-server-to-server/{credentialId}";
     private const string NewCredential = """{"name":"c{u}","description":"matrix"}""";
     private const string Service = """{"sdkCode":"FireflyAPI","licenseConfigs":null,"roles":null}""";
+
+    private const string Upload = """{"source":{"uploadId":"{uploadId}"}}""";
+
+    /// <summary>Each image operation with a valid body whose input is an upload.</summary>
+    private static readonly Dictionary<string, string> ImageOperations = new()
+    {
+        ["generate"] = """{"prompt":"a cat","size":{"width":1024,"height":1024},"style":{"imageReference":""" + Upload + "}}",
+        ["generate-similar"] = """{"image":""" + Upload + "}",
+        ["expand"] = """{"image":""" + Upload + ""","size":{"width":1024,"height":1024}}""",
+        ["fill"] = """{"image":""" + Upload + ""","mask":""" + Upload + ""","size":{"width":1024,"height":1024}}""",
+        ["generate-object-composite"] = """{"prompt":"a cat","image":""" + Upload + "}",
+    };
 
     public static readonly IReadOnlyList<RouteSpec> All =
     [
@@ -76,8 +89,10 @@ public static class RouteCatalog
         new("GET", Org + "/credentials/{credentialId}/secrets", Access.Secrets),
         new("POST", Org + "/credentials/{credentialId}/secrets", Access.Secrets),
         new("DELETE", Org + "/credentials/{credentialId}/secrets/{uuid}", Access.Secrets),
-        .. new[] { "generate", "generate-similar", "expand", "fill", "generate-object-composite" }
-            .SelectMany(op => new RouteSpec[] { new("POST", "/v3/images/" + op, Access.Firefly, "{}"), new("POST", "/v3/images/" + op + "-async", Access.Firefly, "{}") }),
+        .. ImageOperations.SelectMany(op => new RouteSpec[]
+        {
+            new("POST", "/v3/images/" + op.Key, Access.Firefly, "{}", op.Value), new("POST", "/v3/images/" + op.Key + "-async", Access.Firefly, "{}", op.Value),
+        }),
         new("GET", "/v3/status/{jobId}", Access.Firefly),
         new("PUT", "/v3/cancel/{jobId}", Access.Firefly),
         new("POST", "/v2/storage/image", Access.Firefly, "png"),
