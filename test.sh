@@ -3,7 +3,8 @@
 #   1. installs what the tests need, skipping what is already there: PostgreSQL and Chromium (Debian), s3rver (npm);
 #   2. starts PostgreSQL and s3rver on loopback with throwaway data, and stops them on exit;
 #   3. builds and runs every test project;
-#   4. ends with one line: "N passed, N failed".
+#   4. runs it with Kiln logging at Debug into $RUN/logs and scans those logs for client secrets (a leak counts as a failure);
+#   5. ends with one line: "N passed, N failed".
 # Extra arguments go to `dotnet test` (for example: ./test.sh --filter "FullyQualifiedName~Ims").
 set -uo pipefail
 cd "$(dirname "$0")"
@@ -60,17 +61,45 @@ dotnet build Kiln.slnx -c Release --nologo -v q -clp:ErrorsOnly || { echo "0 pas
 RESULTS="$ROOT/TestResults"
 rm -rf "$RESULTS"
 # The same suite twice: on SQLite + local disk (the embedded default), then on PostgreSQL + S3 (scale-out).
+# Every Kiln the tests start (in-process and `kiln serve`) logs at Debug into $RUN/logs (KilnFactory, KilnProcess).
+LOGS="$RUN/logs"
 log "testing on SQLite"
-dotnet test Kiln.slnx -c Release --no-build --nologo -v q --logger "trx" --results-directory "$RESULTS/sqlite" "$@"
+KILN_TEST_LOG_DIR="$LOGS/sqlite" dotnet test Kiln.slnx -c Release --no-build --nologo -v q --logger "trx" --results-directory "$RESULTS/sqlite" "$@"
 rc=$?
 log "testing on PostgreSQL + S3"
-KILN_TEST_PROVIDER=postgres KILN_TEST_STORAGE=s3 dotnet test Kiln.slnx -c Release --no-build --nologo -v q --logger "trx" --results-directory "$RESULTS/postgres" "$@"
+KILN_TEST_LOG_DIR="$LOGS/postgres" KILN_TEST_PROVIDER=postgres KILN_TEST_STORAGE=s3 dotnet test Kiln.slnx -c Release --no-build --nologo -v q --logger "trx" --results-directory "$RESULTS/postgres" "$@"
 rc2=$?
 [ $rc -eq 0 ] && rc=$rc2
 
-python3 - "$RESULTS" <<'PY'
+# Secret scan: no client secret (prefix kiln_s2s_, see SecretHasher) and no client_secret= value in any captured log.
+# *.log files are scanned whole. *.stdout.txt (what `kiln serve` prints on purpose) is scanned too, except the one
+# banner line that shows the demo secret to whoever started Kiln (Bootstrap.CurlCommands).
+python3 - "$LOGS" >"$RUN/leaks.txt" <<'PY'
+import sys, glob, re
+secret = re.compile(r"kiln_s2s_[A-Za-z0-9_-]{20,}")
+form = re.compile(r"client_secret=([^&\s\"'<>]+)")
+leaks = files = 0
+for f in glob.glob(sys.argv[1] + "/**/*", recursive=True):
+    if not (f.endswith(".log") or f.endswith(".stdout.txt")): continue
+    files += 1
+    with open(f, encoding="utf-8", errors="replace") as fh:
+        for n, line in enumerate(fh, 1):
+            if f.endswith(".stdout.txt") and line.lstrip().startswith("export FIREFLY_SERVICES_CLIENT_SECRET=kiln_s2s_"): continue
+            hits = secret.findall(line) + [v for v in form.findall(line) if not v.startswith("$")]
+            if hits:
+                leaks += 1
+                if leaks <= 20: print(f"{f}:{n}: secret in log: {line.strip()[:300]}")
+print(f"scanned {files} log files, {leaks} lines with secrets")
+sys.exit(1 if leaks else 0)
+PY
+scan=$?
+sed 's/^/[test.sh] /' "$RUN/leaks.txt" >&2
+[ $scan -ne 0 ] && rc=1
+
+python3 - "$RESULTS" "$scan" <<'PY'
 import sys, glob, xml.etree.ElementTree as ET
 passed = failed = skipped = 0
+if sys.argv[2] != "0": failed += 1  # the secret scan of the debug logs
 for f in glob.glob(sys.argv[1] + "/**/*.trx", recursive=True):
     c = ET.parse(f).getroot().find(".//{*}ResultSummary/{*}Counters")
     if c is None: continue

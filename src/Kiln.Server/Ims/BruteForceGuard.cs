@@ -13,36 +13,69 @@ public sealed class BruteForceGuard(TimeProvider clock, IOptions<ImsOptions> opt
     private readonly ConcurrentDictionary<string, Window> _windows = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(string ClientId, string Address), int> _pendingAudit = new();
 
-    private sealed class Window(long start)
+    internal sealed class Window(long start)
     {
         public readonly long Start = start;
         public int Count;
     }
 
-    /// <summary>How long the caller must wait, or null when it may try.</summary>
-    public TimeSpan? RetryAfter(string? clientId, string address)
+    /// <summary>
+    /// One attempt's claim on the windows, taken before the secret is checked. Taking it is atomic, so a burst of
+    /// concurrent attempts can never get more evaluations than the limit: the claim counts as a failure up front and is
+    /// handed back (<see cref="Release"/>) when the attempt turns out not to be a failed authentication.
+    /// </summary>
+    public sealed class Attempt
+    {
+        internal Window? Address, Client;
+        public TimeSpan? RetryAfter { get; internal set; }
+    }
+
+    /// <summary>Claims an attempt under both limits; when <see cref="Attempt.RetryAfter"/> is set the caller must wait instead.</summary>
+    public Attempt Begin(string? clientId, string address)
     {
         var o = options.Value.BruteForce;
-        var a = Check("a:" + address, o.MaxFailuresPerAddress);
-        var c = clientId is null ? null : Check("c:" + clientId, o.MaxFailuresPerClient);
-        return a is null ? c : c is null ? a : (a > c ? a : c);
+        if (_windows.Count > 100_000) Prune();
+        var attempt = new Attempt();
+        var a = Claim("a:" + address, o.MaxFailuresPerAddress, out attempt.Address);
+        var c = clientId is null ? null : Claim("c:" + clientId, o.MaxFailuresPerClient, out attempt.Client);
+        if (a is null && c is null) return attempt;
+        Release(attempt);
+        attempt.RetryAfter = a is null ? c : c is null ? a : (a > c ? a : c);
+        return attempt;
+    }
+
+    /// <summary>Hands an attempt's claim back: it was not a failed authentication (a success, or a malformed request).</summary>
+    public void Release(Attempt attempt)
+    {
+        if (Interlocked.Exchange(ref attempt.Address, null) is { } a) Interlocked.Decrement(ref a.Count);
+        if (Interlocked.Exchange(ref attempt.Client, null) is { } c) Interlocked.Decrement(ref c.Count);
+    }
+
+    /// <summary>The attempt failed: its claim stays counted, and the failure goes to other nodes and to the audit log.</summary>
+    public void Failed(Attempt attempt, string? clientId, string address)
+    {
+        attempt.Address = attempt.Client = null;
+        FailureRecorded?.Invoke("a:" + address);
+        if (clientId is not null) FailureRecorded?.Invoke("c:" + clientId);
+        _pendingAudit.AddOrUpdate((clientId ?? "", address), 1, (_, n) => n + 1);
+    }
+
+    private TimeSpan? Claim(string key, int max, out Window? claimed)
+    {
+        var now = Now();
+        var w = _windows.AddOrUpdate(key, _ => new Window(now), (_, old) => old.Start + WindowMs <= now ? new Window(now) : old);
+        claimed = null;
+        if (Interlocked.Increment(ref w.Count) <= max)
+        {
+            claimed = w;
+            return null;
+        }
+        Interlocked.Decrement(ref w.Count);
+        return TimeSpan.FromMilliseconds(Math.Max(1, w.Start + WindowMs - now));
     }
 
     /// <summary>Raised with each counter key a failure bumped, so other nodes can count it too.</summary>
     public event Action<string>? FailureRecorded;
-
-    public void RecordFailure(string? clientId, string address)
-    {
-        Bump("a:" + address);
-        FailureRecorded?.Invoke("a:" + address);
-        if (clientId is not null)
-        {
-            Bump("c:" + clientId);
-            FailureRecorded?.Invoke("c:" + clientId);
-        }
-        _pendingAudit.AddOrUpdate((clientId ?? "", address), 1, (_, n) => n + 1);
-        if (_windows.Count > 100_000) Prune();
-    }
 
     /// <summary>Failed attempts since the last call, for the audit flush.</summary>
     public IReadOnlyList<(string ClientId, string Address, int Count)> DrainFailures()
@@ -64,14 +97,6 @@ public sealed class BruteForceGuard(TimeProvider clock, IOptions<ImsOptions> opt
     public void BumpRemote(string key)
     {
         if (key.StartsWith("a:", StringComparison.Ordinal) || key.StartsWith("c:", StringComparison.Ordinal)) Bump(key);
-    }
-
-    private TimeSpan? Check(string key, int max)
-    {
-        if (!_windows.TryGetValue(key, out var w)) return null;
-        var now = Now();
-        if (w.Start + WindowMs <= now || Volatile.Read(ref w.Count) < max) return null;
-        return TimeSpan.FromMilliseconds(w.Start + WindowMs - now);
     }
 
     private void Bump(string key)

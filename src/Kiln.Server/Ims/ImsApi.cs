@@ -44,7 +44,8 @@ public static class ImsApi
     }
 
     private static async Task<IResult> InvalidateAsync(
-        HttpContext ctx, TokenValidator validator, RevocationList revocations, CredentialCache credentials, SecretHasher hasher, CancellationToken ct)
+        HttpContext ctx, TokenValidator validator, RevocationList revocations, CredentialCache credentials, SecretHasher hasher, BruteForceGuard guard,
+        CancellationToken ct)
     {
         var (req, error) = await TokenRequest.ReadAsync(ctx.Request, ct);
         if (req is null) return TokenEndpoint.Error(ctx, "invalid_request", error!);
@@ -55,11 +56,19 @@ public static class ImsApi
         if (caller is null) return TypedResults.Ok(new { }); // RFC 7009: an unknown or dead token is not an error
         if (req["client_secret"] is { } secret)
         {
+            // A secret check like the token endpoint's, so it is limited by the same windows (no side door for guessing).
             var cred = await credentials.GetAsync(caller.ClientId, ct);
+            var address = ctx.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+            var attempt = guard.Begin(caller.ClientId, address);
+            if (attempt.RetryAfter is { } wait) return TokenService.TooMany(ctx, wait);
             var hash = hasher.Hash(secret);
             if (cred is null || req["client_id"] is { } id && id != caller.ClientId
                 || !cred.Secrets.Any(s => System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(s.Hash, hash)))
+            {
+                guard.Failed(attempt, caller.ClientId, address);
                 return TokenEndpoint.Error(ctx, "invalid_client", "invalid client_secret parameter");
+            }
+            guard.Release(attempt);
         }
         await revocations.RevokeAsync(caller.Jti, caller.ExpiresAt, ct);
         return TypedResults.Ok(new { });

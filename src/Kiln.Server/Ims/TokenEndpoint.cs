@@ -71,23 +71,37 @@ public sealed class TokenService(
         var clientId = req["client_id"];
         if (clientId is null) return TokenEndpoint.Error(ctx, "invalid_request", "missing client_id parameter");
         var address = ctx.Connection.RemoteIpAddress?.ToString() ?? "unknown";
-        if (guard.RetryAfter(clientId, address) is { } wait) return TooMany(ctx, wait);
+        var counted = clientId.Length <= 64 ? clientId : null;
+        // Claimed before the lookup and the secret check, so concurrent attempts cannot overrun the limits.
+        var attempt = guard.Begin(counted, address);
+        if (attempt.RetryAfter is { } wait) return TooMany(ctx, wait);
 
-        var cred = clientId.Length <= 64 ? await credentials.GetAsync(clientId, ct) : null;
+        CredentialSnapshot? cred;
+        try { cred = counted is not null ? await credentials.GetAsync(clientId, ct) : null; }
+        catch
+        {
+            guard.Release(attempt); // the database failed, not the caller
+            throw;
+        }
         if (cred is null || !cred.Enabled)
         {
-            guard.RecordFailure(clientId.Length <= 64 ? clientId : null, address);
+            guard.Failed(attempt, counted, address);
             return TokenEndpoint.Error(ctx, "invalid_client", "invalid client_id parameter");
         }
         var secret = req["client_secret"];
-        if (secret is null) return TokenEndpoint.Error(ctx, "invalid_request", "missing client_secret parameter");
+        if (secret is null)
+        {
+            guard.Release(attempt);
+            return TokenEndpoint.Error(ctx, "invalid_request", "missing client_secret parameter");
+        }
         var matched = MatchSecret(cred, secret);
         if (matched is null)
         {
-            guard.RecordFailure(clientId, address);
+            guard.Failed(attempt, clientId, address);
             log.LogInformation("Rejected client_secret for client {ClientId} from {Address}", clientId, address);
             return TokenEndpoint.Error(ctx, "invalid_client", "invalid client_secret parameter");
         }
+        guard.Release(attempt);
         if (version == "v2" && req["org_id"] is { } orgId && !string.Equals(orgId, cred.OrgCode, StringComparison.OrdinalIgnoreCase))
             return TokenEndpoint.Error(ctx, "invalid_request", "invalid org_id parameter");
 
@@ -116,7 +130,7 @@ public sealed class TokenService(
         return match;
     }
 
-    private static JsonHttpResult<OAuthError> TooMany(HttpContext ctx, TimeSpan wait)
+    internal static JsonHttpResult<OAuthError> TooMany(HttpContext ctx, TimeSpan wait)
     {
         ctx.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
         return TokenEndpoint.Error(ctx, "too_many_requests", "too many failed attempts; retry later", 429);

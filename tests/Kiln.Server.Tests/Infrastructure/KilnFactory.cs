@@ -5,7 +5,9 @@ using Kiln.Server.Hosting;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
+using Microsoft.AspNetCore.Mvc.Testing.Handlers;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Kiln.Server.Tests.Infrastructure;
@@ -28,6 +30,15 @@ public class KilnFactory : WebApplicationFactory<Program>
 
     public string DataDir { get; }
     public FakeTimeProvider? Clock { get; }
+
+    /// <summary>Every log line this Kiln wrote at its configured levels (also in KILN_TEST_LOG_DIR when set).</summary>
+    public LogCapture Logs { get; } = new("kiln-inproc");
+
+    /// <summary>Response bodies received by <see cref="Http"/> clients, once <see cref="RecordResponses"/> is set.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<RecordedResponse> Responses { get; } = new();
+
+    /// <summary>When set before <see cref="Http"/> is called, that client records its responses in <see cref="Responses"/>.</summary>
+    public bool RecordResponses { get; set; }
 
     /// <summary>Sets a configuration key (for example "Kiln:Ims:MaxSecretsPerCredential") before start.</summary>
     /// <summary>Pins this Kiln to local-disk storage whatever the suite's storage (for tests of Kiln's own /files URLs).</summary>
@@ -56,6 +67,10 @@ public class KilnFactory : WebApplicationFactory<Program>
             builder.UseSetting("Kiln:S3:SecretAccessKey", TestStorage.SecretKey);
         }
         foreach (var (k, v) in _settings) builder.UseSetting(k, v);
+        // ./test.sh runs the whole suite with Kiln at Debug (as an operator would set it; Kiln's own filters for
+        // ASP.NET Core and EF Core still apply) and scans what LogCapture wrote for secrets.
+        if (LogCapture.Dir is not null && !_settings.ContainsKey("Logging:LogLevel:Default")) builder.UseSetting("Logging:LogLevel:Default", "Debug");
+        builder.ConfigureLogging(l => l.AddProvider(Logs));
         builder.ConfigureTestServices(services =>
         {
             if (Clock is not null) services.AddSingleton<TimeProvider>(Clock);
@@ -74,7 +89,9 @@ public class KilnFactory : WebApplicationFactory<Program>
 
     public Uri BaseAddress => ClientOptions.BaseAddress;
 
-    public HttpClient Http() => CreateClient();
+    public HttpClient Http() => RecordResponses
+        ? CreateDefaultClient(ClientOptions.BaseAddress, new RedirectHandler(), new CookieContainerHandler(), new ResponseRecorder(Responses))
+        : CreateClient();
 
     public const string FireflyScopes = "openid,AdobeID,session,additional_info,read_organizations,firefly_api,ff_apis";
     public const string IoScopes = "AdobeID,openid,read_organizations,additional_info.projectedProductContext,additional_info.roles,adobeio_api,read_client_secret,manage_client_secrets";
@@ -137,6 +154,7 @@ public class KilnFactory : WebApplicationFactory<Program>
         base.Dispose(disposing);
         if (disposing)
         {
+            Logs.Dispose();
             TestDatabase.Drop(DataDir);
             try { Directory.Delete(DataDir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         }

@@ -12,6 +12,7 @@ public sealed class KilnProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _output = new();
+    private (StreamWriter Log, StreamWriter Stdout)? _files;
 
     private KilnProcess(Process p, string baseUrl, string dataDir)
     {
@@ -40,15 +41,31 @@ public sealed class KilnProcess : IAsyncDisposable
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in new[] { KilnDll, "serve", "--urls", url, "--data", dataDir }.Concat(database is null ? TestDatabase.CliArgs(dataDir) : ["--database", database]).Concat(extraArgs))
             psi.ArgumentList.Add(a);
+        var files = LogCapture.ForProcess("kiln-serve");
+        if (files is not null)
+        {
+            // The suite's secret scan: Kiln at Debug, every log line on stderr, stdout left to what Kiln prints on purpose.
+            psi.Environment["Logging__LogLevel__Default"] = "Debug";
+            psi.Environment["Logging__Console__LogToStandardErrorThreshold"] = "Trace";
+        }
         if (env is not null) foreach (var (k, v) in env) psi.Environment[k] = v;
         var p = Process.Start(psi)!;
-        var kp = new KilnProcess(p, url, dataDir);
-        p.OutputDataReceived += (_, e) => { lock (kp._output) kp._output.AppendLine(e.Data); };
-        p.ErrorDataReceived += (_, e) => { lock (kp._output) kp._output.AppendLine(e.Data); };
+        var kp = new KilnProcess(p, url, dataDir) { _files = files };
+        p.OutputDataReceived += (_, e) => kp.Append(e.Data, kp._files?.Stdout);
+        p.ErrorDataReceived += (_, e) => kp.Append(e.Data, kp._files?.Log);
         p.BeginOutputReadLine();
         p.BeginErrorReadLine();
         await kp.WaitReadyAsync();
         return kp;
+    }
+
+    private void Append(string? line, StreamWriter? file)
+    {
+        lock (_output)
+        {
+            _output.AppendLine(line);
+            if (line is not null) file?.WriteLine(line);
+        }
     }
 
     private async Task WaitReadyAsync()
@@ -89,7 +106,14 @@ public sealed class KilnProcess : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Kill();
+        if (_process.HasExited) _process.WaitForExit(); // drains the redirected streams before the files close
         _process.Dispose();
+        lock (_output)
+        {
+            _files?.Log.Dispose();
+            _files?.Stdout.Dispose();
+            _files = null;
+        }
         await Task.CompletedTask;
     }
 }
