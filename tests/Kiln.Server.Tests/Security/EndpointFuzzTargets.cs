@@ -80,14 +80,16 @@ public sealed record FuzzCallers(string CredentialToken, string CredentialKey, s
     /// <summary>A client signed in to the console UI through its login form, not following redirects.</summary>
     public static async Task<HttpClient> SignedInAsync(KilnFactory kiln, string email)
     {
-        var c = kiln.CreateClient(new() { AllowAutoRedirect = false });
+        var c = kiln.CreateClient(new() { AllowAutoRedirect = false, BaseAddress = kiln.BaseAddress });
+        c.Timeout = TimeSpan.FromMinutes(2);
         var page = await c.GetStringAsync(Web.WebPaths.Login);
         var antiforgery = System.Text.RegularExpressions.Regex.Match(page, "name=\"__RequestVerificationToken\" value=\"([^\"]+)\"").Groups[1].Value;
         Assert.NotEmpty(antiforgery);
         using var res = await c.PostFormAsync(Web.WebPaths.Login, ("_handler", "login"), ("__RequestVerificationToken", antiforgery),
             ("Input.Email", email), ("Input.Password", "password-123"));
-        Assert.True((int)res.StatusCode is 302 or 303 && res.Headers.Location?.OriginalString.Contains("login", StringComparison.Ordinal) == false,
-            $"console sign-in failed: {(int)res.StatusCode} {res.Headers.Location}");
+        Assert.True((int)res.StatusCode < 400, $"console sign-in failed: {(int)res.StatusCode}");
+        var home = await c.GetStringAsync(Web.WebPaths.Root);
+        Assert.DoesNotContain("<title>Sign in", home, StringComparison.Ordinal);
         return c;
     }
 }

@@ -44,8 +44,8 @@ public sealed class EndpointFuzzTests : IDisposable
         Assert.Contains(routes, r => r.Pattern.RawText!.StartsWith("/console/organizations/", StringComparison.Ordinal));
         var statuses = new Dictionary<int, int>();
         var failures = new List<string>();
-        var http = mode == Caller.User ? await FuzzCallers.SignedInAsync(_kiln, callers.UserEmail) : _kiln.CreateClient(new() { AllowAutoRedirect = false });
-        http.Timeout = TimeSpan.FromMinutes(2);
+        using var http = mode == Caller.User ? await FuzzCallers.SignedInAsync(_kiln, callers.UserEmail) : _kiln.CreateClient(new() { AllowAutoRedirect = false, BaseAddress = _kiln.BaseAddress });
+        if (mode != Caller.User) http.Timeout = TimeSpan.FromMinutes(2);
         var name = "endpoints-" + mode;
         foreach (var i in Fuzz.Range(Fuzz.Iterations(8 * routes.Count, 250 * routes.Count)))
         {
@@ -95,6 +95,12 @@ public sealed class EndpointFuzzTests : IDisposable
         if (r.Next(6) == 0) request.Headers.TryAddWithoutValidation("x-model-version", FuzzInput.Pick(r, ["image3", "image4_custom", "", "x", "image4_ultra"]));
 
         var (bytes, type) = Body(r);
+        if (path.StartsWith("/console", StringComparison.Ordinal) && r.Next(2) == 0)
+        {
+            // A real form submission of the page (its form name), with hostile fields and no anti-forgery token.
+            type = "application/x-www-form-urlencoded";
+            bytes = Encoding.Latin1.GetBytes("_handler=" + FuzzInput.Pick(r, UiForms) + "&" + FuzzInput.BadForm(r));
+        }
         if (route.Method is not ("GET" or "HEAD") || r.Next(10) == 0)
         {
             if (r.Next(4) == 0) type = FuzzInput.Pick(r, FuzzInput.ContentTypes);
@@ -106,6 +112,12 @@ public sealed class EndpointFuzzTests : IDisposable
             + (request.Content is null ? " (no body)" : $" [{type}] {bytes.Length} bytes: {Show(bytes)}");
         return request;
     }
+
+    private static readonly string[] UiForms =
+    [
+        "add-api", "add-credential", "add-secret", "create-project", "delete-project", "delete-secret", "device", "generate-token", "invite",
+        "login", "remove-member", "rename-project", "unknown",
+    ];
 
     private static (byte[] Body, string ContentType) Body(Random r)
     {
