@@ -46,13 +46,12 @@ public sealed class ParserFuzzTests
             }
 
             // Any id and secret, properly encoded, comes back exactly.
-            var id = Encoding.UTF8.GetString(Encoding.UTF8.GetBytes(new string([.. Enumerable.Range(0, r.Next(1, 40)).Select(_ => (char)r.Next(33, 0x2FF))])));
+            var id = new string([.. Enumerable.Range(0, r.Next(1, 40)).Select(_ => (char)r.Next(33, 0x2FF)).Where(c => !char.IsWhiteSpace(c))]) + "x";
             var secret = "kiln_s2s_" + FuzzInput.B64(r);
             var form = Request(Encoding.ASCII.GetBytes($"grant_type=client_credentials&client_id={Uri.EscapeDataString(id)}&client_secret={Uri.EscapeDataString(secret)}"),
                 "application/x-www-form-urlencoded", null, "");
             var (ok, _) = await TokenRequest.ReadAsync(form.Request, CancellationToken.None);
-            Assert.Equal(id.Trim(), ok!["client_id"]);
-            Assert.Equal(secret, ok["client_secret"]);
+            Assert.True(ok?["client_id"] == id && ok["client_secret"] == secret, $"{Fuzz.Replay("token-request", i)}: {id} / {secret} read as {ok?["client_id"]} / {ok?["client_secret"]}");
         }
     }
 
