@@ -62,8 +62,9 @@ public sealed record FuzzCallers(string CredentialToken, string CredentialKey, s
         var email = $"fuzz-{Guid.NewGuid():N}@example.com";
         var userId = await Console.ConsoleKit.CreateUserAsync(kiln, email, orgId, "admin");
         var userToken = await Console.ConsoleKit.UserTokenAsync(kiln, userId, orgId);
-        var (projectId, workspaceId) = await Console.ConsoleKit.WithDbAsync(kiln, async (db, _) =>
-            await db.Credentials.Where(c => c.Id == victim.CredentialId).Select(c => ValueTuple.Create(c.ProjectId, c.WorkspaceId)).SingleAsync());
+        var ids = await Console.ConsoleKit.WithDbAsync(kiln, async (db, _) =>
+            await db.Credentials.Where(c => c.Id == victim.CredentialId).Select(c => new { c.ProjectId, c.WorkspaceId }).SingleAsync());
+        var (projectId, workspaceId) = (ids.ProjectId, ids.WorkspaceId);
         using var http = kiln.Authed(token, caller.ClientId);
         using var job = await http.PostAsync("/v3/images/generate-async", new StringContent(Firefly.FireflyKit.Cat, System.Text.Encoding.UTF8, "application/json"));
         var jobId = (await HttpAssert.JsonAsync(job, 202)).GetProperty("jobId").GetString()!;
