@@ -107,7 +107,9 @@ public static class KilnApp
         app.UseKilnWeb();
         app.UseImsGate();
 
-        app.MapOpenApi("/openapi/{documentName}.json");
+        // Only the one document Kiln has: any other name is a routing 404 with the JSON error body, not the
+        // OpenAPI middleware's text/plain one (found by the endpoint fuzz).
+        app.MapOpenApi("/openapi/{documentName:regex(^v1$)}.json");
         app.MapScalarApiReference("/docs", o => o.WithTitle("Kiln API").WithOpenApiRoutePattern("/openapi/{documentName}.json"));
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteHealth });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = WriteHealth });

@@ -28,7 +28,8 @@ public sealed class TokenRequest
                 var form = await http.ReadFormAsync(ct);
                 foreach (var (k, v) in form) r._values[k] = v.ToString().Trim();
             }
-            catch (Exception e) when (e is InvalidDataException or IOException or BadHttpRequestException)
+            // InvalidOperationException: a multipart Content-Type without a usable boundary (found by the parser fuzz).
+            catch (Exception e) when (e is InvalidDataException or IOException or BadHttpRequestException or InvalidOperationException)
             {
                 return (null, "malformed multipart body");
             }

@@ -19,6 +19,7 @@ public sealed class S3BlobStore : IBlobStore, IStartupTask, IDisposable
     private readonly S3Location _where;
     private readonly AmazonS3Client _s3;
     private readonly TimeProvider _clock;
+    private readonly AWSCredentials? _credentials;
 
     public S3BlobStore(IOptions<KilnOptions> kiln, IConfiguration config, TimeProvider clock)
     {
@@ -29,9 +30,8 @@ public sealed class S3BlobStore : IBlobStore, IStartupTask, IDisposable
         else s3Config.RegionEndpoint = RegionEndpoint.GetBySystemName(_where.Region);
         var id = config["Kiln:S3:AccessKeyId"];
         var secret = config["Kiln:S3:SecretAccessKey"];
-        _s3 = id is { Length: > 0 } && secret is { Length: > 0 }
-            ? new AmazonS3Client(new BasicAWSCredentials(id, secret), s3Config)
-            : new AmazonS3Client(s3Config);
+        _credentials = id is { Length: > 0 } && secret is { Length: > 0 } ? new BasicAWSCredentials(id, secret) : null;
+        _s3 = _credentials is not null ? new AmazonS3Client(_credentials, s3Config) : new AmazonS3Client(s3Config);
     }
 
     private string ObjectKey(string key)
@@ -110,8 +110,9 @@ public sealed class S3BlobStore : IBlobStore, IStartupTask, IDisposable
         });
 
     /// <summary>
-    /// Recognises this bucket's own, unexpired pre-signed URLs (path or virtual-host style). The signature itself is
-    /// S3's to check; Kiln only reads the object straight from its own bucket instead of fetching the URL.
+    /// Recognises this bucket's own, unexpired pre-signed URLs (path or virtual-host style), signature included: Kiln
+    /// reads such an object straight from its bucket, past the org checks, so a URL with a changed key, date or expiry
+    /// must not pass (found by the URL fuzz). Without explicit keys (an IAM role) no URL is recognised; it is fetched.
     /// </summary>
     public string? KeyFromOwnUrl(Uri url)
     {
@@ -126,7 +127,10 @@ public sealed class S3BlobStore : IBlobStore, IStartupTask, IDisposable
         if (!q.TryGetValue("X-Amz-Date", out var date) || !q.TryGetValue("X-Amz-Expires", out var expires)
             || !DateTimeOffset.TryParseExact(date.ToString(), "yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var signedAt)
             || !int.TryParse(expires.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var seconds)
+            || seconds > 604_800 || signedAt > _clock.GetUtcNow().AddMinutes(15) // also keeps AddSeconds off DateTimeOffset.MaxValue
             || signedAt.AddSeconds(seconds) <= _clock.GetUtcNow())
+            return null;
+        if (_credentials?.GetCredentials() is not { } keys || !S3UrlSignature.IsValid(url, keys.AccessKey, keys.SecretKey, _where.Region))
             return null;
         var objectKey = Uri.UnescapeDataString(path);
         if (_where.Prefix.Length > 0)

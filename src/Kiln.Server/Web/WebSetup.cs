@@ -108,10 +108,17 @@ public static class WebSetup
         if (!h.ContainsKey("Cache-Control")) h.CacheControl = "no-store";
     }
 
+    /// <summary>An unreadable form (bad escapes, a truncated multipart body) throws out of the check: it is as invalid as a missing token.</summary>
+    private static async Task<bool> IsValidFormAsync(HttpContext ctx, IAntiforgery antiforgery)
+    {
+        try { return await antiforgery.IsRequestValidAsync(ctx); }
+        catch (AntiforgeryValidationException) { return false; }
+    }
+
     /// <summary>Sign-out is a form POST with an anti-forgery token (a GET could be triggered by any page).</summary>
     private static async Task<IResult> LogoutAsync(HttpContext ctx, IAntiforgery antiforgery, KilnDb db, CancellationToken ct)
     {
-        if (!await antiforgery.IsRequestValidAsync(ctx)) return Results.BadRequest();
+        if (!await IsValidFormAsync(ctx, antiforgery)) return Results.BadRequest();
         await WebSessions.SignOutAsync(ctx, db, ct);
         return Results.Redirect(WebPaths.Login + "?signedOut=1");
     }

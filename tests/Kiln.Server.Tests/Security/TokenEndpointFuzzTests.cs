@@ -7,14 +7,14 @@ namespace Kiln.Server.Tests.Security;
 /// <summary>
 /// Seedable fuzzing of the IMS endpoints: malformed bodies, encodings and content types never give a 5xx,
 /// always give the OAuth error shape, and leave the server healthy. KILN_FUZZ_SEED replays a run;
-/// KILN_FUZZ_ITERATIONS raises the budget (CI uses the default). Headers stay under Kestrel's size limits: past
+/// KILN_FUZZ_ITERATIONS or KILN_FUZZ_LONG=1 raises the budget (CI uses the default); see <see cref="Fuzz"/>. Headers stay under Kestrel's size limits: past
 /// them Kestrel itself answers 431 before any Kiln code runs, which no endpoint can shape.
 /// </summary>
 public sealed class TokenEndpointFuzzTests : IDisposable
 {
     private readonly KilnFactory _kiln = new KilnFactory().With("Kiln:Ims:BruteForce:MaxFailuresPerAddress", "1000000").With("Kiln:Ims:BruteForce:MaxFailuresPerClient", "1000000");
-    private static readonly int Seed = int.TryParse(Environment.GetEnvironmentVariable("KILN_FUZZ_SEED"), out var s) ? s : Environment.TickCount;
-    private static readonly int Iterations = int.TryParse(Environment.GetEnvironmentVariable("KILN_FUZZ_ITERATIONS"), out var n) ? n : 300;
+    private static int Seed => Fuzz.Seed;
+    private static readonly int Iterations = Fuzz.Iterations(300, 20_000);
 
     public void Dispose() => _kiln.Dispose();
 
