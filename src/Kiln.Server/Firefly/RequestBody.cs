@@ -82,7 +82,7 @@ internal static class RequestBody
             ctx.Features.Set<IFormFeature>(new FormFeature(ctx.Request, new FormOptions { MultipartBodyLengthLimit = 200L * 1024 * 1024, ValueLengthLimit = MaxJsonBytes }));
             form = await ctx.Request.ReadFormAsync(ct);
         }
-        catch (Exception e) when (e is InvalidDataException or IOException or BadHttpRequestException)
+        catch (Exception e) when ((e is InvalidDataException or IOException or BadHttpRequestException) && !Hosting.Outages.IsDiskFull(e))
         {
             throw new FireflyException(400, "bad_request", "The multipart body could not be read");
         }

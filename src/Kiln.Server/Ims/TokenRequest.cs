@@ -28,7 +28,7 @@ public sealed class TokenRequest
                 var form = await http.ReadFormAsync(ct);
                 foreach (var (k, v) in form) r._values[k] = v.ToString().Trim();
             }
-            catch (Exception e) when (e is InvalidDataException or IOException or BadHttpRequestException)
+            catch (Exception e) when ((e is InvalidDataException or IOException or BadHttpRequestException) && !Hosting.Outages.IsDiskFull(e))
             {
                 return (null, "malformed multipart body");
             }
