@@ -8,8 +8,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 WHICH=${1:-both}; ROUNDS=${2:-20}; MAXS=${3:-1200}; SEED=${4:-$RANDOM}
 PORT=${KILN_BENCH_PORT:-58090}
-dotnet build -c Release src/Kiln.Cli -v q -clp:ErrorsOnly
-dotnet build -c Release bench/Kiln.Load -v q -clp:ErrorsOnly
+if [ -z "${KILN_BENCH_NO_BUILD:-}" ]; then  # set it when the Release build is already there
+  dotnet build -c Release src/Kiln.Cli -v q -clp:ErrorsOnly
+  dotnet build -c Release bench/Kiln.Load -v q -clp:ErrorsOnly
+fi
 KILN=$(pwd)/$(ls src/Kiln.Cli/bin/Release/net10.0/*/kiln.dll | head -1)
 LOAD=$(ls bench/Kiln.Load/bin/Release/net10.0/*/Kiln.Load.dll | head -1)
 rc=0

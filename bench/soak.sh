@@ -5,8 +5,10 @@
 # Usage: SOAK_SECONDS=60 bench/soak.sh      Env: SOAK_MAX_OPS (default 10000000), KILN_BENCH_PORT (default 58091).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-dotnet build -c Release src/Kiln.Cli -v q -clp:ErrorsOnly
-dotnet build -c Release bench/Kiln.Load -v q -clp:ErrorsOnly
+if [ -z "${KILN_BENCH_NO_BUILD:-}" ]; then  # set it when the Release build is already there
+  dotnet build -c Release src/Kiln.Cli -v q -clp:ErrorsOnly
+  dotnet build -c Release bench/Kiln.Load -v q -clp:ErrorsOnly
+fi
 KILN=$(pwd)/$(ls src/Kiln.Cli/bin/Release/net10.0/*/kiln.dll | head -1)
 LOAD=$(ls bench/Kiln.Load/bin/Release/net10.0/*/Kiln.Load.dll | head -1)
 exec dotnet "$LOAD" soak "$KILN" "${SOAK_SECONDS:-600}" "${SOAK_MAX_OPS:-10000000}" "${KILN_BENCH_PORT:-58091}"

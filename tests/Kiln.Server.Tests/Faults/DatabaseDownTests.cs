@@ -29,6 +29,7 @@ public sealed class DatabaseDownTests : IDisposable
         {
             ["Kiln__Firefly__JobLease"] = "00:00:05",     // a job orphaned by the outage is re-queued soon after it ends
             ["Kiln__Firefly__TestDelayMs"] = "2000",      // keeps the first job in flight when the database stops
+            ["Kiln__Ims__UsageFlushInterval"] = "00:00:01", // the background flush meets the outage, then the recovery
         };
         if (TestStorage.IsS3) foreach (var (k, v) in NodeKit.S3Env(TestStorage.NewBucket())) env[k] = v;
         await using var node = await KilnProcess.StartAsync(_dir, env: env, database: _pg.ConnectionString);
@@ -43,8 +44,12 @@ public sealed class DatabaseDownTests : IDisposable
         using (var accepted = await http.PostAsync("/v3/images/generate-async", Outage.Generate(7)))
             statusPath = new Uri((await HttpAssert.JsonAsync(accepted, 202)).GetProperty("statusUrl").GetString()!).PathAndQuery;
 
+        await Task.Delay(TimeSpan.FromSeconds(2.5)); // the first usage flush has run: nothing else is waiting to be written
         _pg.Down("immediate");
 
+        // A wrong secret for the cached demo client is refused from memory; its audit record waits for the database.
+        bool failureRecorded;
+        using (var res = await Outage.TokenAsync(anon, demo.ClientId, "wrong-" + demo.ClientSecret)) failureRecorded = (int)res.StatusCode == 400;
         var sw = Stopwatch.StartNew();
         // A client id Kiln has not cached must be looked up: Kiln cannot tell whether it exists, so 503, not invalid_client.
         using (var res = await Outage.TokenAsync(anon, Guid.NewGuid().ToString("N"), "whatever")) await Outage.OAuthAsync(res, "token for an uncached client");
@@ -65,6 +70,17 @@ public sealed class DatabaseDownTests : IDisposable
         (await Outage.UntilAsync(() => Outage.TokenAsync(anon, demo.ClientId, demo.ClientSecret), 200, "token")).Dispose();
         (await Outage.UntilAsync(() => http.GetAsync(secrets), 200, "list secrets")).Dispose();
         (await Outage.UntilAsync(() => http.PostAsync(secrets, null), 201, "add a secret")).Dispose();
+        if (failureRecorded)
+        {
+            // The flush that failed during the outage kept the failed attempt and writes it now (it used to be dropped).
+            using var audit = await Outage.UntilAsync(async () =>
+            {
+                var res = await http.GetAsync($"/console/organizations/{demo.OrgId}/audit?action=token.failed");
+                if ((int)res.StatusCode == 200 && JsonDocument.Parse(await res.Content.ReadAsStringAsync()).RootElement.GetArrayLength() == 0)
+                    res.StatusCode = System.Net.HttpStatusCode.NoContent; // not there yet
+                return res;
+            }, 200, "the audit record of the failed attempt made during the outage");
+        }
         // The job accepted before the outage was not lost: it finishes (re-queued once its lease ran out).
         var deadline = DateTime.UtcNow.AddSeconds(120);
         JsonElement status;
