@@ -13,7 +13,9 @@ namespace Kiln.Server.Firefly;
 /// on PostgreSQL, and on SQLite later, only jobs whose lease expired are, so a job accepted with 202 always reaches a
 /// terminal state. The result (status, result JSON, output rows) is written in one transaction, only while this node
 /// still holds the lease; output keys are fixed per job, so a retry overwrites an earlier attempt's files.
-/// On shutdown the node stops claiming and hands its running jobs back to pending at once.
+/// On shutdown the node stops claiming and hands its running jobs back to pending at once. A job that meets an outage
+/// (disk full, storage or database down; see <see cref="Hosting.Outages"/>) is handed back too, without using up an
+/// attempt, and the node pauses claiming with a growing backoff until a job succeeds again.
 /// </summary>
 public sealed class JobWorker(
     IServiceScopeFactory scopes, ImageRunner runner, JobSignal signal, JobCancellations cancellations, TimeProvider clock,
