@@ -5,7 +5,7 @@ using Microsoft.Data.Sqlite;
 namespace Kiln.Load;
 
 /// <summary>
-/// Crash loop (issue 7): rounds of mixed write load (secret adds and deletes, token mints, async generate jobs) on one
+/// Crash loop (issue 7): rounds of mixed write load (secret adds and deletes, token mints, async generate jobs, 2048x2048) on one
 /// `kiln serve`, each ended by kill -9 at a random moment. Between rounds it checks that no acknowledged secret was
 /// lost (it still mints), no acknowledged delete came back (it is refused), every accepted job reaches a terminal
 /// state, and on SQLite that <c>PRAGMA integrity_check</c> says ok. Exit code 0 only when nothing was violated.
@@ -45,6 +45,7 @@ public static class CrashLoop
                 await Task.WhenAll(workers);
 
                 var integrity = database is null ? IntegrityCheck(Path.Combine(dataDir, "kiln.db")) : "n/a";
+                state.Interrupted += await UnfinishedAsync(database, Path.Combine(dataDir, "kiln.db"), state);
                 if (integrity is not "ok" and not "n/a") state.Violations.Add($"round {round}: integrity_check: {integrity}");
 
                 node.Dispose();
@@ -56,7 +57,7 @@ public static class CrashLoop
                 var (lost, back) = await CheckSecretsAsync(check, state, round);
                 var (terminal, stuck) = await CheckJobsAsync(check, state, round);
                 done = round;
-                Console.WriteLine(F($"round {round,2}: killed after {loadFor.TotalSeconds:F1}s; acked adds {state.Adds}, deletes {state.Deletes}, jobs {state.Jobs.Count} ({terminal} terminal, {stuck} not); lost {lost}, resurrected {back}; integrity {integrity}; {total.Elapsed.TotalSeconds:F0}s"));
+                Console.WriteLine(F($"round {round,2}: killed after {loadFor.TotalSeconds:F1}s; acked adds {state.Adds}, deletes {state.Deletes}, jobs {state.Jobs.Count} ({terminal} terminal, {stuck} not, {state.Interrupted} left unfinished by kills so far); lost {lost}, resurrected {back}; integrity {integrity}; {total.Elapsed.TotalSeconds:F0}s"));
             }
         }
         finally
@@ -71,6 +72,7 @@ public static class CrashLoop
         Console.WriteLine(F($"| acknowledged secret adds / deletes | {state.Adds} / {state.Deletes} |"));
         Console.WriteLine(F($"| token mints during load (2xx) | {state.Mints} |"));
         Console.WriteLine(F($"| accepted jobs (202) | {state.Jobs.Count}: {string.Join(", ", states)} |"));
+        Console.WriteLine(F($"| accepted jobs left pending or running by a kill | {state.Interrupted} |"));
         Console.WriteLine(F($"| requests cut off by a kill (fate unknown, not counted) | {state.CutOff} |"));
         Console.WriteLine(F($"| violations | {state.Violations.Count} |"));
         foreach (var v in state.Violations) Console.WriteLine("  VIOLATION " + v);
@@ -88,7 +90,8 @@ public static class CrashLoop
         public readonly Dictionary<string, string> JobStates = new(StringComparer.Ordinal);
         public readonly List<string> Violations = [];
         public string? DemoUuid;
-        public int Adds, Deletes, Mints, CutOff, JobsThisRound;
+        public int Adds, Deletes, Mints, CutOff, JobsThisRound, Interrupted;
+        public Stopwatch RoundClock = new();
     }
 
     private static async Task WorkAsync(string url, string clientId, string token, string secretsPath, State st, Random rng, CancellationToken stop)
@@ -111,8 +114,9 @@ public static class CrashLoop
                 }
                 else
                 {
-                    if (Interlocked.Increment(ref st.JobsThisRound) > 12) continue; // keep each round's queue short
-                    var (s, body) = await api.SendAsync(HttpMethod.Post, "/v3/images/generate-async", KilnApi.Generate(rng.Next()));
+                    // About three jobs a second, spread over the round, large enough that some are running at the kill.
+                    if (Interlocked.Increment(ref st.JobsThisRound) > st.RoundClock.Elapsed.TotalSeconds * 3) { Interlocked.Decrement(ref st.JobsThisRound); await Task.Delay(20, CancellationToken.None); continue; }
+                    var (s, body) = await api.SendAsync(HttpMethod.Post, "/v3/images/generate-async", KilnApi.Generate(rng.Next(), 2048));
                     if (s == 202) lock (st.Gate) st.Jobs[body.GetProperty("jobId").GetString()!] = new Uri(body.GetProperty("statusUrl").GetString()!).PathAndQuery;
                 }
             }
@@ -154,6 +158,7 @@ public static class CrashLoop
     private static async Task TidyAsync(KilnApi api, string secretsPath, State st)
     {
         st.JobsThisRound = 0;
+        st.RoundClock = Stopwatch.StartNew();
         var listed = (await api.SendAsync(HttpMethod.Get, secretsPath)).Body.GetProperty("client_secrets").EnumerateArray()
             .Select(e => e.GetProperty("uuid").GetString()!).ToList();
         foreach (var uuid in listed)
@@ -201,6 +206,21 @@ public static class CrashLoop
         }
         foreach (var (id, _) in open) st.Violations.Add($"round {round}: accepted job {id} did not reach a terminal state in 180 s");
         return (st.JobStates.Count, open.Count);
+    }
+
+    /// <summary>Accepted jobs that the dead node left pending or running, read from the database while Kiln is down.</summary>
+    private static async Task<int> UnfinishedAsync(string? database, string dbFile, State st)
+    {
+        await using System.Data.Common.DbConnection c = database is null
+            ? new SqliteConnection($"Data Source={dbFile};Pooling=False")
+            : new Npgsql.NpgsqlConnection(database);
+        await c.OpenAsync();
+        await using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT \"Id\" FROM \"Jobs\" WHERE \"Status\" IN ('pending', 'running')";
+        var n = 0;
+        await using var r = await cmd.ExecuteReaderAsync();
+        while (await r.ReadAsync()) if (st.Jobs.ContainsKey(r.GetString(0))) n++;
+        return n;
     }
 
     private static string IntegrityCheck(string dbFile)
