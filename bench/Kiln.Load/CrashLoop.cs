@@ -120,7 +120,7 @@ public static class CrashLoop
                     if (s == 202) lock (st.Gate) st.Jobs[body.GetProperty("jobId").GetString()!] = new Uri(body.GetProperty("statusUrl").GetString()!).PathAndQuery;
                 }
             }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Net.Sockets.SocketException or IOException)
             {
                 Interlocked.Increment(ref st.CutOff);
                 return; // the node is gone

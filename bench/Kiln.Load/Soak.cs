@@ -55,7 +55,7 @@ public static class Soak
                 var status = await call();
                 samples.Enqueue(new Sample(op, sw.Elapsed.TotalMilliseconds, status));
             }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { exceptions.AddOrUpdate(op + ": " + e.GetType().Name, 1, (_, n) => n + 1); }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Net.Sockets.SocketException or IOException) { exceptions.AddOrUpdate(op + ": " + e.GetType().Name, 1, (_, n) => n + 1); }
         }
 
         async Task Tokens()
