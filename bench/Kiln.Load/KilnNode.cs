@@ -80,8 +80,12 @@ public sealed class KilnNode : IDisposable
         return null;
     }
 
+    private bool _disposed;
+
     public void Dispose()
     {
+        if (_disposed) return;
+        _disposed = true;
         Kill();
         _process.Dispose();
         lock (_log) _log.Dispose();

@@ -138,18 +138,21 @@ public static class Soak
             }
         }
 
+        var sampleEvery = TimeSpan.FromSeconds(Math.Clamp(seconds / 60.0, 0.25, 2)); // every 2 s; more often in short runs
         async Task Memory()
         {
             while (!stop.IsCancellationRequested)
             {
                 if (node.RssMiB() is { } mib) rss.Enqueue((clock.Elapsed.TotalSeconds, mib));
-                try { await Task.Delay(TimeSpan.FromSeconds(2), stop.Token); } catch (OperationCanceledException) { return; }
+                try { await Task.Delay(sampleEvery, stop.Token); } catch (OperationCanceledException) { return; }
             }
         }
 
         await Task.WhenAll(Tokens(), Tokens(), SyncGenerates(), AsyncGenerates(), Rotations(), Memory());
         var elapsed = clock.Elapsed.TotalSeconds;
         var alive = !node.HasExited;
+        node.Dispose();
+        try { Directory.Delete(root, true); } catch (IOException) { }
         return Report(samples.ToList(), exceptions, rss.ToList(), elapsed, alive);
     }
 
@@ -175,7 +178,7 @@ public static class Soak
         var warm = Mean(tenth, 2 * tenth);
         var last = Mean(elapsed - tenth, elapsed + 1);
         var growth = last / warm - 1;
-        Console.WriteLine(F($"- RSS (VmRSS, sampled every 2 s, n={rss.Count}): min {rss.Min(r => r.MiB):F0} MiB, max {rss.Max(r => r.MiB):F0} MiB; mean of the 2nd tenth ({tenth:F0}-{2 * tenth:F0} s) {warm:F0} MiB, of the last tenth {last:F0} MiB: growth **{growth:P1}** (limit 10%)"));
+        Console.WriteLine(F($"- RSS (VmRSS, n={rss.Count} samples): min {rss.Min(r => r.MiB):F0} MiB, max {rss.Max(r => r.MiB):F0} MiB; mean of the 2nd tenth ({tenth:F0}-{2 * tenth:F0} s) {warm:F0} MiB, of the last tenth {last:F0} MiB: growth **{growth:P1}** (limit 10%)"));
         Console.WriteLine("- RSS over time (MiB, one value per tenth of the run): " + string.Join(" ", Enumerable.Range(0, 10).Select(i => F($"{Mean(i * tenth, (i + 1) * tenth + (i == 9 ? 1 : 0)):F0}"))));
         Console.WriteLine(F($"- kiln still running at the end: {alive}"));
         return errors == 0 && growth < 0.10 && alive ? 0 : 1;
