@@ -5,6 +5,13 @@ using Kiln.Load;
 using Kiln.Server.Hosting;
 using Kiln.Server.Ims;
 
+int Arg(int i, int fallback) => args.Length > i ? int.Parse(args[i], CultureInfo.InvariantCulture) : fallback;
+// crash <kiln.dll> <sqlite|postgres-admin-connection> [rounds=20] [max-seconds=1200] [port=58090] [seed]
+if (args.Length > 0 && args[0] == "crash")
+    return await CrashLoop.RunAsync(args[1], args[2] == "sqlite" ? null : args[2], Arg(3, 20), Arg(4, 1200), Arg(5, 58090), Arg(6, Environment.TickCount & 0xFFFF));
+// soak <kiln.dll> [seconds=600] [max-ops=10000000] [port=58091]
+if (args.Length > 0 && args[0] == "soak")
+    return await Soak.RunAsync(args[1], Arg(2, 600), Arg(3, 10_000_000), Arg(4, 58091));
 if (args.Length > 0 && args[0] == "scale")
     return await ScaleBench.RunAsync(args[1], args[2], args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 10);
 

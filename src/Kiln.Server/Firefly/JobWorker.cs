@@ -13,7 +13,9 @@ namespace Kiln.Server.Firefly;
 /// on PostgreSQL, and on SQLite later, only jobs whose lease expired are, so a job accepted with 202 always reaches a
 /// terminal state. The result (status, result JSON, output rows) is written in one transaction, only while this node
 /// still holds the lease; output keys are fixed per job, so a retry overwrites an earlier attempt's files.
-/// On shutdown the node stops claiming and hands its running jobs back to pending at once.
+/// On shutdown the node stops claiming and hands its running jobs back to pending at once. A job that meets an outage
+/// (disk full, storage or database down; see <see cref="Hosting.Outages"/>) is handed back too, without using up an
+/// attempt, and the node pauses claiming with a growing backoff until a job succeeds again.
 /// </summary>
 public sealed class JobWorker(
     IServiceScopeFactory scopes, ImageRunner runner, JobSignal signal, JobCancellations cancellations, TimeProvider clock,
@@ -26,18 +28,22 @@ public sealed class JobWorker(
     protected override async Task ExecuteAsync(CancellationToken stop)
     {
         await Task.Yield();
-        await RequeueAsync(all: true, stop);
+        var started = false;
+        var backoff = options.Value.JobPollInterval;
         while (!stop.IsCancellationRequested)
         {
             try
             {
-                await RequeueAsync(all: false, stop);
+                // A database outage must not stop the host: the first requeue is retried like every later pass.
+                await RequeueAsync(all: !started, stop);
+                started = true;
                 foreach (var (id, t) in _tasks) if (t.IsCompleted) _tasks.TryRemove(id, out _);
-                while (Volatile.Read(ref _running) < options.Value.Workers && await ClaimAsync(stop) is { } job)
+                while (Environment.TickCount64 >= Interlocked.Read(ref _pausedUntilMs) && Volatile.Read(ref _running) < options.Value.Workers && await ClaimAsync(stop) is { } job)
                 {
                     Interlocked.Increment(ref _running);
                     _tasks[job.Id] = Task.Run(() => RunAsync(job, stop), CancellationToken.None);
                 }
+                backoff = options.Value.JobPollInterval;
                 await signal.WaitAsync(options.Value.JobPollInterval, stop);
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -46,10 +52,25 @@ public sealed class JobWorker(
             }
             catch (Exception e)
             {
-                log.LogError(e, "Job worker loop failed; retrying");
-                try { await Task.Delay(options.Value.JobPollInterval, stop); } catch (OperationCanceledException) { return; }
+                if (Hosting.Outages.IsOutage(e)) log.LogWarning("Job worker cannot reach the database ({Error}); retrying in {Delay}", e.GetBaseException().Message, backoff);
+                else log.LogError(e, "Job worker loop failed; retrying in {Delay}", backoff);
+                try { await Task.Delay(backoff, stop); } catch (OperationCanceledException) { return; } // system clock, like the poll interval
+                backoff = Hosting.Outages.Backoff(backoff);
             }
         }
+    }
+
+    // After a job hit an outage (disk full, storage or database down) the node stops claiming for a while, doubling
+    // the pause on each further outage, so it does not spin through the queue while nothing can succeed.
+    private long _pausedUntilMs;
+    private long _outageDelayTicks;
+
+    private TimeSpan PauseAfterOutage()
+    {
+        var delay = Interlocked.Read(ref _outageDelayTicks) is var t && t > 0 ? Hosting.Outages.Backoff(TimeSpan.FromTicks(t)) : TimeSpan.FromSeconds(1);
+        Interlocked.Exchange(ref _outageDelayTicks, delay.Ticks);
+        Interlocked.Exchange(ref _pausedUntilMs, Environment.TickCount64 + (long)delay.TotalMilliseconds);
+        return delay;
     }
 
     /// <summary>Graceful stop: cancels the running jobs (they go back to pending) and waits until they are handed back.</summary>
@@ -127,6 +148,7 @@ public sealed class JobWorker(
                 db.StoredBlobs.AddRange(blobs);
                 await db.SaveChangesAsync(CancellationToken.None);
                 await tx.CommitAsync(CancellationToken.None);
+                Interlocked.Exchange(ref _outageDelayTicks, 0);
             }
             else log.LogInformation("Job {JobId} was canceled or taken over; its result is discarded", job.Id);
         }
@@ -142,6 +164,23 @@ public sealed class JobWorker(
         {
             // Canceled by the client (the status is already "canceled") or taken over: this node's work is discarded.
             log.LogInformation("Job {JobId} stopped on this node: canceled or no longer leased", job.Id);
+        }
+        catch (Exception e) when (Hosting.Outages.IsOutage(e))
+        {
+            // Not the job's fault: hand it back (this attempt does not count) and pause claiming. If the database is
+            // the thing that is down, the hand-back fails too and the lease expiry returns the job to the queue.
+            var pause = PauseAfterOutage();
+            log.LogWarning("Job {JobId} hit an outage ({Error}); handed back, claiming paused for {Pause}", job.Id, e.GetBaseException().Message, pause);
+            try
+            {
+                await using var scope = scopes.CreateAsyncScope();
+                await Finish(scope.ServiceProvider.GetRequiredService<KilnDb>(), job.Id, u => u.SetProperty(j => j.Status, JobStates.Pending)
+                    .SetProperty(j => j.LeaseExpiresAt, (DateTimeOffset?)null).SetProperty(j => j.Attempts, j => j.Attempts - 1));
+            }
+            catch (Exception handBack) when (Hosting.Outages.IsOutage(handBack))
+            {
+                log.LogWarning("Could not hand job {JobId} back; its lease will expire", job.Id);
+            }
         }
         catch (Exception e)
         {

@@ -110,7 +110,7 @@ internal static class RequestBody
             form = await ctx.Request.ReadFormAsync(ct);
         }
         // InvalidOperationException: a multipart Content-Type without a usable boundary (found by the parser fuzz).
-        catch (Exception e) when (e is InvalidDataException or IOException or BadHttpRequestException or InvalidOperationException)
+        catch (Exception e) when ((e is InvalidDataException or IOException or BadHttpRequestException or InvalidOperationException) && !Hosting.Outages.IsDiskFull(e))
         {
             throw new FireflyException(400, "bad_request", "The multipart body could not be read");
         }

@@ -92,6 +92,8 @@ public static class KilnApp
         {
             // Binding failures (bad query values, unreadable bodies) are the client's fault: 400, never 500.
             var error = ctx.Features.Get<Microsoft.AspNetCore.Diagnostics.IExceptionHandlerFeature>()?.Error;
+            // The database or disk is down or full: 503 + Retry-After, and Kiln recovers by itself when it clears.
+            if (Outages.IsOutage(error)) return Outages.WriteAsync(ctx, error!);
             return (error is BadHttpRequestException bad
                 ? ApiErrors.Error(bad.StatusCode, bad.StatusCode == 413 ? "request_too_large" : "bad_request", bad.Message)
                 : ApiErrors.Error(500, "runtime_error", "Internal error; see x-request-id in the server log.")).ExecuteAsync(ctx);

@@ -86,6 +86,13 @@ public sealed class BruteForceGuard(TimeProvider clock, IOptions<ImsOptions> opt
         return list;
     }
 
+    /// <summary>Puts back failures whose audit records could not be written (the database was down), for the next flush.</summary>
+    public void ReturnFailures(IEnumerable<(string ClientId, string Address, int Count)> failures)
+    {
+        foreach (var (clientId, address, count) in failures)
+            _pendingAudit.AddOrUpdate((clientId, address), count, (_, n) => n + count);
+    }
+
     public void Prune()
     {
         var now = Now();

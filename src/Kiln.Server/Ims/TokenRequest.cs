@@ -29,7 +29,7 @@ public sealed class TokenRequest
                 foreach (var (k, v) in form) r._values[k] = v.ToString().Trim();
             }
             // InvalidOperationException: a multipart Content-Type without a usable boundary (found by the parser fuzz).
-            catch (Exception e) when (e is InvalidDataException or IOException or BadHttpRequestException or InvalidOperationException)
+            catch (Exception e) when ((e is InvalidDataException or IOException or BadHttpRequestException or InvalidOperationException) && !Hosting.Outages.IsDiskFull(e))
             {
                 return (null, "malformed multipart body");
             }

@@ -69,14 +69,12 @@ public sealed class UsageFlusher(
             var failures = guard.DrainFailures();
             if (failures.Count > 0)
             {
-                var clientIds = failures.Select(f => f.ClientId).Distinct().ToList();
-                var orgs = await db.Credentials.AsNoTracking().Where(c => clientIds.Contains(c.ClientId))
-                    .ToDictionaryAsync(c => c.ClientId, c => c.OrgId, ct);
-                var now = clock.GetUtcNow();
-                foreach (var (clientId, address, count) in failures)
-                    db.AuditRecords.Add(Audit.Record(orgs.TryGetValue(clientId, out var org) ? org : null, now,
-                        "client", clientId.Length == 0 ? "(none)" : clientId, "token.failed", clientId, $"{count} failed token attempt(s)", address, count));
-                await db.SaveChangesAsync(ct);
+                try { await WriteFailuresAsync(db, failures, ct); }
+                catch
+                {
+                    guard.ReturnFailures(failures); // not written: keep them for the next flush
+                    throw;
+                }
             }
             guard.Prune();
         }
@@ -84,5 +82,17 @@ public sealed class UsageFlusher(
         {
             log.LogWarning(e, "Usage flush failed; will retry on the next interval");
         }
+    }
+
+    private async Task WriteFailuresAsync(KilnDb db, IReadOnlyList<(string ClientId, string Address, int Count)> failures, CancellationToken ct)
+    {
+        var clientIds = failures.Select(f => f.ClientId).Distinct().ToList();
+        var orgs = await db.Credentials.AsNoTracking().Where(c => clientIds.Contains(c.ClientId))
+            .ToDictionaryAsync(c => c.ClientId, c => c.OrgId, ct);
+        var now = clock.GetUtcNow();
+        foreach (var (clientId, address, count) in failures)
+            db.AuditRecords.Add(Audit.Record(orgs.TryGetValue(clientId, out var org) ? org : null, now,
+                "client", clientId.Length == 0 ? "(none)" : clientId, "token.failed", clientId, $"{count} failed token attempt(s)", address, count));
+        await db.SaveChangesAsync(ct);
     }
 }

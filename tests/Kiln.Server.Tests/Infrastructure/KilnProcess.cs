@@ -24,6 +24,8 @@ public sealed class KilnProcess : IAsyncDisposable
     public string BaseUrl { get; }
     public string DataDir { get; }
     public string Output { get { lock (_output) return _output.ToString(); } }
+    public bool HasExited => _process.HasExited;
+    public int Pid => _process.Id;
 
     public static string KilnDll => Path.Combine(AppContext.BaseDirectory, "kiln.dll");
 
