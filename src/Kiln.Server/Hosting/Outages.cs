@@ -70,6 +70,19 @@ public static class Outages
         ctx.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return ctx.Request.Path.StartsWithSegments("/ims")
             ? TokenEndpoint.Error(ctx, "temporarily_unavailable", message, 503).ExecuteAsync(ctx)
-            : ApiErrors.Error(503, "service_unavailable", message).ExecuteAsync(ctx);
+            : ApiErrors.Error(503, ErrorCode(ctx.Request.Path), message).ExecuteAsync(ctx);
+    }
+
+    /// <summary>
+    /// The <c>error_code</c> of an outage's 503 (§3.7): Firefly's sync calls and uploads know only
+    /// <c>model_not_loaded</c> for 503, its async calls (submit, status, cancel) only their enum, of which
+    /// <c>runtime_error</c> is the fitting value; Kiln's own routes say <c>service_unavailable</c>.
+    /// </summary>
+    public static string ErrorCode(PathString path)
+    {
+        var p = path.Value ?? "";
+        if (path.StartsWithSegments("/v2")) return "model_not_loaded";
+        if (!path.StartsWithSegments("/v3")) return "service_unavailable";
+        return path.StartsWithSegments("/v3/images") && !p.EndsWith("-async", StringComparison.Ordinal) ? "model_not_loaded" : "runtime_error";
     }
 }

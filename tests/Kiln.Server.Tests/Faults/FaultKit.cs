@@ -7,7 +7,11 @@ namespace Kiln.Server.Tests.Faults;
 /// <summary>Requests and assertions shared by the outage tests.</summary>
 public static class Outage
 {
-    /// <summary>Asserts a 503 with Retry-After in the gateway shape <c>{"error_code":"service_unavailable","message"}</c>.</summary>
+    /// <summary>
+    /// Asserts a 503 with Retry-After in the gateway shape <c>{"error_code","message"}</c>: <c>model_not_loaded</c> on
+    /// Firefly's sync calls and uploads (the contract's only 503 code there), <c>runtime_error</c> on its async
+    /// submit/status/cancel (the async enum has no other fit), <c>service_unavailable</c> on Kiln's own routes.
+    /// </summary>
     public static async Task GatewayAsync(HttpResponseMessage res, string what)
     {
         var body = await res.Content.ReadAsStringAsync();
@@ -15,7 +19,11 @@ public static class Outage
         Assert.True(res.Headers.RetryAfter?.Delta is { TotalSeconds: > 0 }, $"{what}: 503 without Retry-After");
         Assert.StartsWith("application/json", res.Content.Headers.ContentType?.MediaType ?? "", StringComparison.Ordinal);
         var json = JsonDocument.Parse(body).RootElement;
-        Assert.Equal("service_unavailable", json.GetProperty("error_code").GetString());
+        var path = res.RequestMessage?.RequestUri?.AbsolutePath ?? "";
+        var expected = path.StartsWith("/v2/", StringComparison.Ordinal) || (path.StartsWith("/v3/images/", StringComparison.Ordinal) && !path.EndsWith("-async", StringComparison.Ordinal))
+            ? "model_not_loaded"
+            : path.StartsWith("/v3/", StringComparison.Ordinal) ? "runtime_error" : "service_unavailable";
+        Assert.True(expected == json.GetProperty("error_code").GetString(), $"{what}: expected error_code {expected} for {path}: {body}");
         Assert.False(string.IsNullOrEmpty(json.GetProperty("message").GetString()));
     }
 
