@@ -94,9 +94,10 @@ public sealed class KilnNode : IDisposable
     public static JsonElement Demo(string dataDir) =>
         JsonDocument.Parse(File.ReadAllText(Path.Combine(dataDir, "demo-credential.json"))).RootElement.Clone();
 
-    public static string CreateDatabase(string admin)
+    /// <summary>Creates a fresh database on the server <paramref name="admin"/> points at and returns its connection string.</summary>
+    public static string CreateDatabase(string admin, string prefix = "kiln_fault_")
     {
-        var name = "kiln_fault_" + Guid.NewGuid().ToString("N")[..12];
+        var name = prefix + Guid.NewGuid().ToString("N")[..12];
         using (var conn = new NpgsqlConnection(admin))
         {
             conn.Open();

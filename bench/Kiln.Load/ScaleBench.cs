@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
-using Npgsql;
 
 namespace Kiln.Load;
 
@@ -22,11 +21,11 @@ public static class ScaleBench
         try
         {
             var sqlite = await StartAsync(kilnDll, Path.Combine(root, "sqlite"), 5701, null, procs);
-            var db = CreateDatabase(postgresAdmin);
+            var db = KilnNode.CreateDatabase(postgresAdmin, "kiln_bench_");
             var a = await StartAsync(kilnDll, Path.Combine(root, "a"), 5702, db, procs);
             var b = await StartAsync(kilnDll, Path.Combine(root, "b"), 5703, db, procs);
-            var demoSqlite = Demo(Path.Combine(root, "sqlite"));
-            var demo = Demo(Path.Combine(root, "a"));
+            var demoSqlite = KilnNode.Demo(Path.Combine(root, "sqlite"));
+            var demo = KilnNode.Demo(Path.Combine(root, "a"));
             var d = TimeSpan.FromSeconds(seconds);
 
             var one = await Wrk.RunAsync("1 node, SQLite", sqlite + "/ims/token/v3", 32, d, await TokenLua(root, "s", demoSqlite));
@@ -151,21 +150,6 @@ public static class ScaleBench
             wrk.body = "grant_type=client_credentials&client_id={demo.GetProperty("client_id").GetString()}&client_secret={demo.GetProperty("client_secret").GetString()}&scope=firefly_api"
             """);
         return path;
-    }
-
-    private static JsonElement Demo(string dataDir) =>
-        JsonDocument.Parse(File.ReadAllText(Path.Combine(dataDir, "demo-credential.json"))).RootElement.Clone();
-
-    private static string CreateDatabase(string admin)
-    {
-        var name = "kiln_bench_" + Guid.NewGuid().ToString("N")[..12];
-        using (var conn = new NpgsqlConnection(admin))
-        {
-            conn.Open();
-            using var cmd = new NpgsqlCommand($"CREATE DATABASE {name}", conn);
-            cmd.ExecuteNonQuery();
-        }
-        return new NpgsqlConnectionStringBuilder(admin) { Database = name }.ConnectionString;
     }
 
     private static async Task<string> StartAsync(string kilnDll, string dataDir, int port, string? database, List<Process> procs)
