@@ -35,10 +35,7 @@ public sealed class DatabaseDownTests : IDisposable
         await using var node = await KilnProcess.StartAsync(_dir, env: env, database: _pg.ConnectionString);
         var demo = await NodeKit.DemoAsync(_dir);
         using var anon = Outage.Http(node);
-        string token;
-        using (var res = await Outage.TokenAsync(anon, demo.ClientId, demo.ClientSecret))
-            token = (await HttpAssert.JsonAsync(res, 200)).GetProperty("access_token").GetString()!;
-        using var http = Outage.Http(node, token, demo.ClientId);
+        using var http = await Outage.AuthedAsync(node, anon, demo);
         var secrets = $"/console/organizations/{demo.OrgId}/credentials/{demo.CredentialId}/secrets";
         string statusPath;
         using (var accepted = await http.PostAsync("/v3/images/generate-async", Outage.Generate(7)))

@@ -27,10 +27,7 @@ public sealed class DiskFullTests : IDisposable
         await using var node = await KilnProcess.StartAsync(_disk.Dir, env: env); // local blob storage in both passes
         var demo = await ScaleOut.NodeKit.DemoAsync(_disk.Dir);
         using var anon = Outage.Http(node);
-        string token;
-        using (var res = await Outage.TokenAsync(anon, demo.ClientId, demo.ClientSecret))
-            token = (await HttpAssert.JsonAsync(res, 200)).GetProperty("access_token").GetString()!;
-        using var http = Outage.Http(node, token, demo.ClientId);
+        using var http = await Outage.AuthedAsync(node, anon, demo);
         var secrets = $"/console/organizations/{demo.OrgId}/credentials/{demo.CredentialId}/secrets";
         string imageUrl;
         using (var res = await http.PostAsync("/v3/images/generate", Outage.Generate(1)))

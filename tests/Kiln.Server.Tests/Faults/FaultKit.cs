@@ -39,6 +39,14 @@ public static class Outage
         Assert.True(res.Headers.CacheControl?.NoStore == true, $"{what}: no Cache-Control: no-store");
     }
 
+    /// <summary>Mints a token for the demo credential through <paramref name="anon"/> and returns a client that sends it like the seed.</summary>
+    public static async Task<HttpClient> AuthedAsync(KilnProcess node, HttpClient anon, Kiln.Server.Hosting.DemoCredential demo)
+    {
+        using var res = await TokenAsync(anon, demo.ClientId, demo.ClientSecret);
+        var token = (await HttpAssert.JsonAsync(res, 200)).GetProperty("access_token").GetString()!;
+        return Http(node, token, demo.ClientId);
+    }
+
     public static HttpClient Http(KilnProcess node, string? token = null, string? apiKey = null)
     {
         var c = new HttpClient { BaseAddress = new Uri(node.BaseUrl), Timeout = TimeSpan.FromSeconds(30) };

@@ -28,10 +28,7 @@ public sealed class StorageDownTests : IDisposable
         await using var node = await KilnProcess.StartAsync(_dir, env: env);
         var demo = await NodeKit.DemoAsync(_dir);
         using var anon = Outage.Http(node);
-        string token;
-        using (var res = await Outage.TokenAsync(anon, demo.ClientId, demo.ClientSecret))
-            token = (await HttpAssert.JsonAsync(res, 200)).GetProperty("access_token").GetString()!;
-        using var http = Outage.Http(node, token, demo.ClientId);
+        using var http = await Outage.AuthedAsync(node, anon, demo);
         using (var res = await http.PostAsync("/v3/images/generate", Outage.Generate(1))) await HttpAssert.JsonAsync(res, 200);
 
         _s3.Down();
