@@ -5,38 +5,15 @@ using Kiln.Server.Tests.Infrastructure;
 namespace Kiln.Server.Tests.ScaleOut;
 
 /// <summary>Two `kiln serve` processes on one PostgreSQL database and one S3 bucket: jobs are visible and cancelable from either.</summary>
-public sealed class MultiNodeJobTests : IAsyncLifetime
+public sealed class MultiNodeJobTests() : TwoNodeTests("job")
 {
-    private readonly string _dirA = Directory.CreateTempSubdirectory("kiln-job-a-").FullName;
-    private readonly string _dirB = Directory.CreateTempSubdirectory("kiln-job-b-").FullName;
-    private readonly string _bucket = TestStorage.NewBucket();
-    private readonly List<KilnProcess> _nodes = [];
-    private string _database = null!;
 
-    public Task InitializeAsync()
-    {
-        _database = TestDatabase.CreatePostgres(_dirA);
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        foreach (var n in _nodes) await n.DisposeAsync();
-        TestDatabase.Drop(_dirA);
-        Directory.Delete(_dirA, true);
-        Directory.Delete(_dirB, true);
-    }
-
-    private async Task<KilnProcess> StartAsync(string dir, int delayMs)
-    {
-        var node = await KilnProcess.StartAsync(dir, env: NodeKit.S3Env(_bucket, ("Kiln__Firefly__TestDelayMs", delayMs.ToString(System.Globalization.CultureInfo.InvariantCulture))), database: _database);
-        _nodes.Add(node);
-        return node;
-    }
+    private Task<KilnProcess> StartAsync(string dir, int delayMs) =>
+        StartNodeAsync(dir, ("Kiln__Firefly__TestDelayMs", delayMs.ToString(System.Globalization.CultureInfo.InvariantCulture)));
 
     private async Task<(HttpClient A, HttpClient B, KilnProcess NodeA)> ClientsAsync(KilnProcess a, KilnProcess b)
     {
-        var demo = await NodeKit.DemoAsync(_dirA);
+        var demo = await NodeKit.DemoAsync(DirA);
         var token = await NodeKit.TokenAsync(a, demo.ClientId, demo.ClientSecret, KilnFactory.FireflyScopes);
         return (NodeKit.Authed(a, token, demo.ClientId), NodeKit.Authed(b, token, demo.ClientId), a);
     }
@@ -44,8 +21,8 @@ public sealed class MultiNodeJobTests : IAsyncLifetime
     [Fact]
     public async Task Job_submitted_on_A_is_polled_on_B_and_its_output_downloads()
     {
-        var a = await StartAsync(_dirA, 0);
-        var b = await StartAsync(_dirB, 0);
+        var a = await StartAsync(DirA, 0);
+        var b = await StartAsync(DirB, 0);
         var (onA, onB, _) = await ClientsAsync(a, b);
 
         var (jobId, statusPath, _) = await NodeKit.SubmitAsync(onA, seed: 7);
@@ -62,14 +39,14 @@ public sealed class MultiNodeJobTests : IAsyncLifetime
     [Fact]
     public async Task Cancel_on_B_stops_a_job_running_on_A_within_two_seconds()
     {
-        var a = await StartAsync(_dirA, 60_000);
-        var demo = await NodeKit.DemoAsync(_dirA);
+        var a = await StartAsync(DirA, 60_000);
+        var demo = await NodeKit.DemoAsync(DirA);
         var token = await NodeKit.TokenAsync(a, demo.ClientId, demo.ClientSecret, KilnFactory.FireflyScopes);
         var onA = NodeKit.Authed(a, token, demo.ClientId);
         var (jobId, statusPath, cancelPath) = await NodeKit.SubmitAsync(onA, seed: 8);
         await FireflyKit.PollAsync(onA, statusPath, j => j.GetProperty("status").GetString() == "running", seconds: 20);
 
-        var b = await StartAsync(_dirB, 60_000); // started after A took the job: the job runs on A
+        var b = await StartAsync(DirB, 60_000); // started after A took the job: the job runs on A
         var onB = NodeKit.Authed(b, token, demo.ClientId);
         var sw = Stopwatch.StartNew();
         using (var res = await onB.PutAsync(cancelPath, null))

@@ -4,42 +4,18 @@ using Npgsql;
 namespace Kiln.Server.Tests.ScaleOut;
 
 /// <summary>kill -9 of the node running 20 async jobs: the survivor finishes every one of them, and no output is produced twice.</summary>
-public sealed class NodeDeathTests : IAsyncLifetime
+public sealed class NodeDeathTests() : TwoNodeTests("death")
 {
-    private readonly string _dirA = Directory.CreateTempSubdirectory("kiln-death-a-").FullName;
-    private readonly string _dirB = Directory.CreateTempSubdirectory("kiln-death-b-").FullName;
-    private readonly string _bucket = TestStorage.NewBucket();
-    private readonly List<KilnProcess> _nodes = [];
-    private string _database = null!;
 
-    public Task InitializeAsync()
-    {
-        _database = TestDatabase.CreatePostgres(_dirA);
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        foreach (var n in _nodes) await n.DisposeAsync();
-        TestDatabase.Drop(_dirA);
-        Directory.Delete(_dirA, true);
-        Directory.Delete(_dirB, true);
-    }
-
-    private async Task<KilnProcess> StartAsync(string dir)
-    {
-        var node = await KilnProcess.StartAsync(dir, database: _database, env: NodeKit.S3Env(_bucket,
-            ("Kiln__Firefly__TestDelayMs", "1200"), ("Kiln__Firefly__Workers", "4"), ("Kiln__Firefly__JobLease", "00:00:03"),
-            ("Kiln__Firefly__JobPollInterval", "00:00:00.250")));
-        _nodes.Add(node);
-        return node;
-    }
+    private Task<KilnProcess> StartAsync(string dir) =>
+        StartNodeAsync(dir, ("Kiln__Firefly__TestDelayMs", "1200"), ("Kiln__Firefly__Workers", "4"), ("Kiln__Firefly__JobLease", "00:00:03"),
+            ("Kiln__Firefly__JobPollInterval", "00:00:00.250"));
 
     [Fact]
     public async Task Every_job_succeeds_on_the_surviving_node_with_each_output_written_once()
     {
-        var a = await StartAsync(_dirA);
-        var demo = await NodeKit.DemoAsync(_dirA);
+        var a = await StartAsync(DirA);
+        var demo = await NodeKit.DemoAsync(DirA);
         var token = await NodeKit.TokenAsync(a, demo.ClientId, demo.ClientSecret, KilnFactory.FireflyScopes);
         var onA = NodeKit.Authed(a, token, demo.ClientId);
         var jobs = new List<(string Id, string Status)>();
@@ -64,7 +40,7 @@ public sealed class NodeDeathTests : IAsyncLifetime
         a.Kill();
         Assert.True(running > 0, "no job was running when node A was killed");
 
-        var b = await StartAsync(_dirB);
+        var b = await StartAsync(DirB);
         var onB = NodeKit.Authed(b, token, demo.ClientId);
         var outputs = new List<string>();
         foreach (var j in jobs)
@@ -77,7 +53,7 @@ public sealed class NodeDeathTests : IAsyncLifetime
         }
 
         // One output object per job in the bucket, each the one its job's result names; one output row per job.
-        var keys = await NodeKit.ListBucketAsync(_bucket, "outputs/");
+        var keys = await NodeKit.ListBucketAsync(Bucket, "outputs/");
         Assert.Equal(20, keys.Count);
         Assert.Equal(20, outputs.Distinct().Count());
         Assert.All(outputs, path => Assert.Contains(keys, k => path.EndsWith("/" + k, StringComparison.Ordinal)));
@@ -88,7 +64,7 @@ public sealed class NodeDeathTests : IAsyncLifetime
 
     private async Task<long> CountAsync(string sql)
     {
-        await using var conn = new NpgsqlConnection(_database);
+        await using var conn = new NpgsqlConnection(Database);
         await conn.OpenAsync();
         await using var cmd = new NpgsqlCommand(sql, conn);
         return (long)(await cmd.ExecuteScalarAsync())!;
