@@ -1,6 +1,6 @@
 using System.Net;
+using Kiln.Server.Core;
 using Kiln.Server.Data;
-using Kiln.Server.Hosting;
 using Kiln.Server.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -196,9 +196,9 @@ public sealed class SecurityTests
         // Org B: made after the first admin, who is therefore not a member.
         var now = DateTimeOffset.UtcNow;
         var org = new Org { Id = Ids.NewOrgId(), Code = Ids.NewOrgCode(), Name = "Org B", CreatedAt = now };
-        var project = Bootstrap.NewProject(org.Id, "org-b-project", "Org B project", "system", now);
-        var workspace = Bootstrap.NewWorkspace(org.Id, project.Id, "Production", "system", now);
-        var cred = Bootstrap.NewCredential(org.Id, project.Id, workspace.Id, "org-b-credential", now);
+        var project = NewEntities.NewProject(org.Id, "org-b-project", "Org B project", "system", now);
+        var workspace = NewEntities.NewWorkspace(org.Id, project.Id, "Production", "system", now);
+        var cred = NewEntities.NewCredential(org.Id, project.Id, workspace.Id, "org-b-credential", now);
         using (var scope = kiln.Services.CreateScope())
         {
             var db = scope.ServiceProvider.GetRequiredService<KilnDb>();

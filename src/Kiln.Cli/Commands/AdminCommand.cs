@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Kiln.Server.Core;
 using Kiln.Server.Data;
 using Kiln.Server.Hosting;
 using Kiln.Server.Ims;
@@ -90,7 +91,7 @@ public static class AdminCommand
             if (user is null) return Fail(error!.Message);
             if (orgId is { } o)
             {
-                var (_, memberError) = await Members.AddAsync(db, TimeProvider.System, Kiln.Server.Console.Actor.System, o, user.Email, parse.GetValue(role), ct);
+                var (_, memberError) = await Members.AddAsync(db, TimeProvider.System, Kiln.Server.Core.Actor.System, o, user.Email, parse.GetValue(role), ct);
                 if (memberError is not null) return Fail(memberError.Message);
             }
             System.Console.WriteLine($"User {user.Email} created (id {user.Id}){(orgId is null ? "" : $", {parse.GetValue(role)} of org {orgId}")}.");

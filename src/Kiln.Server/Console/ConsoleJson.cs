@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
-using Kiln.Server.Hosting;
+using Kiln.Server.Core;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Kiln.Server.Console;

@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
+using Kiln.Server.Core;
 using Kiln.Server.Data;
-using Kiln.Server.Hosting;
 using Kiln.Server.Ims;
 using Microsoft.EntityFrameworkCore;
 
@@ -25,7 +25,7 @@ public static partial class CredentialOps
         if (await db.Credentials.AnyAsync(c => c.OrgId == workspace.OrgId && c.Name == name, ct))
             return (null, OpError.Conflict(ProjectOps.DuplicateName, $"A credential named '{name}' already exists in this organization."));
         var now = clock.GetUtcNow();
-        var cred = Bootstrap.NewCredential(workspace.OrgId, workspace.ProjectId, workspace.Id, name, now);
+        var cred = NewEntities.NewCredential(workspace.OrgId, workspace.ProjectId, workspace.Id, name, now);
         cred.Description = description ?? "";
         var (known, errors) = Split(sdkCodes);
         foreach (var code in known) cred.Services.Add(new CredentialService { SdkCode = code, SubscribedAt = now });

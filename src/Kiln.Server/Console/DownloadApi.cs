@@ -1,5 +1,5 @@
+using Kiln.Server.Core;
 using Kiln.Server.Data;
-using Kiln.Server.Hosting;
 using Kiln.Server.Ims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -50,7 +50,7 @@ public static class DownloadApi
         var (file, error) = await BuildAsync(db, hasher, cache, clock, Actor.Of(caller, ctx), ims.Value.MaxSecretsPerCredential, w, withNew.Value, ct);
         if (error is not null) return error.ToResult();
         ctx.Response.Headers.ContentDisposition = $"attachment; filename=\"{w.OrgId}-{file!.Project.Name}-{w.Name}.json\"";
-        if (withNew.Value) TokenEndpoint.NoStore(ctx);
+        if (withNew.Value) OAuthErrors.NoStore(ctx);
         return TypedResults.Ok(file);
     }
 

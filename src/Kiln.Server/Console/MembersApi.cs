@@ -1,5 +1,4 @@
-using Kiln.Server.Hosting;
-using Kiln.Server.Ims;
+using Kiln.Server.Core;
 using Kiln.Server.Users;
 using Microsoft.AspNetCore.Http.HttpResults;
 using J = System.Text.Json.Serialization.JsonPropertyNameAttribute;
@@ -46,7 +45,7 @@ public static class MembersApi
         var (added, error) = await Members.AddAsync(db, clock, Actor.Of(caller, ctx), org.OrgId, body.Email, body.Role, ct);
         if (error is not null) return error.ToResult();
         var m = AsDto(added!.Member);
-        if (added.NewPassword is not null) TokenEndpoint.NoStore(ctx);
+        if (added.NewPassword is not null) OAuthErrors.NoStore(ctx);
         return TypedResults.Created($"/console/organizations/{orgId}/members/{m.UserId}",
             new AddedMemberDto(m.UserId, m.Email, m.Role, m.Roles, m.DateAdded, m.Disabled, added.NewPassword));
     }

@@ -1,6 +1,6 @@
+using Kiln.Server.Core;
+using Kiln.Server.Users;
 using Kiln.Server.Data;
-using Kiln.Server.Hosting;
-using Kiln.Server.Ims;
 using Microsoft.EntityFrameworkCore;
 
 namespace Kiln.Server.Console;
@@ -10,20 +10,15 @@ namespace Kiln.Server.Console;
 /// acts in the orgs they are a member of, with their role. Anything outside answers 404, never 403,
 /// so the response does not reveal that it exists.
 /// </summary>
-public sealed class OrgAccess(KilnDb db, IEnumerable<IOrgRoleSource> roleSources)
+public sealed class OrgAccess(KilnDb db)
 {
-    public const string Admin = "admin";
-    public const string Developer = "developer";
-
     /// <summary>The caller's role in the org, or null when the org is not theirs (or does not exist).</summary>
     public async Task<string?> RoleInAsync(ImsCaller caller, string orgIdText, CancellationToken ct)
     {
         if (!Ids.TryParseId(orgIdText, out var orgId)) return null;
         if (caller.IsCredential)
-            return caller.OrgId == orgId && caller.HasScope("adobeio_api") ? Developer : caller.OrgId == orgId ? "self" : null;
-        foreach (var source in roleSources)
-            if (await source.RoleAsync(caller, orgId, ct) is { } role) return role;
-        return null;
+            return caller.OrgId == orgId && caller.HasScope("adobeio_api") ? Roles.Developer : caller.OrgId == orgId ? "self" : null;
+        return UserIds.TryGetUser(caller, out var userId) ? await UserAccounts.RoleAsync(db, userId, orgId, ct) : null;
     }
 
     /// <summary>
@@ -33,7 +28,7 @@ public sealed class OrgAccess(KilnDb db, IEnumerable<IOrgRoleSource> roleSources
     public async Task<OrgContext?> OrgAsync(ImsCaller caller, string orgIdText, CancellationToken ct)
     {
         var role = await RoleInAsync(caller, orgIdText, ct);
-        return role is Admin or Developer ? new OrgContext(long.Parse(orgIdText, System.Globalization.CultureInfo.InvariantCulture), role) : null;
+        return role is Roles.Admin or Roles.Developer ? new OrgContext(long.Parse(orgIdText, System.Globalization.CultureInfo.InvariantCulture), role) : null;
     }
 
     /// <summary>Finds a credential the caller may manage the secrets of (its own, or any in the org with a role).</summary>
@@ -50,11 +45,5 @@ public sealed class OrgAccess(KilnDb db, IEnumerable<IOrgRoleSource> roleSources
 /// <summary>An org the caller may act in, with the caller's role there.</summary>
 public sealed record OrgContext(long OrgId, string Role)
 {
-    public bool IsAdmin => Role == OrgAccess.Admin;
-}
-
-/// <summary>The user-accounts feature answers a user's role in an org.</summary>
-public interface IOrgRoleSource
-{
-    Task<string?> RoleAsync(ImsCaller caller, long orgId, CancellationToken ct);
+    public bool IsAdmin => Role == Roles.Admin;
 }

@@ -1,5 +1,5 @@
+using Kiln.Server.Core;
 using Kiln.Server.Data;
-using Kiln.Server.Hosting;
 using Kiln.Server.Ims;
 using Kiln.Server.Users;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -22,7 +22,7 @@ public static class OrgsApi
         List<(Org Org, string Role)> orgs;
         if (caller.IsCredential)
             orgs = caller.HasScope("adobeio_api") && await db.Orgs.AsNoTracking().FirstOrDefaultAsync(o => o.Id == caller.OrgId, ct) is { } own
-                ? [(own, OrgAccess.Developer)] : [];
+                ? [(own, Roles.Developer)] : [];
         else
             orgs = UserIds.TryGetUser(caller, out var userId) ? await UserAccounts.OrgsOfAsync(db, userId, ct) : [];
         return TypedResults.Ok(orgs.Select(x => new OrgDto(ConsoleJson.Str(x.Org.Id), x.Org.Code, x.Org.Name, x.Org.Description, x.Org.Type,

@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
+using Kiln.Server.Core;
 using Kiln.Server.Data;
-using Kiln.Server.Hosting;
 using Kiln.Server.Ims;
 using Microsoft.EntityFrameworkCore;
 
@@ -45,9 +45,9 @@ public static partial class ProjectOps
         if (await db.Projects.AnyAsync(p => p.OrgId == orgId && p.Name == name, ct))
             return (null, null, OpError.Conflict(DuplicateName, $"A project named '{name}' already exists in this organization."));
         var now = clock.GetUtcNow();
-        var project = Bootstrap.NewProject(orgId, name!, title!.Trim(), actor.Id, now);
+        var project = NewEntities.NewProject(orgId, name!, title!.Trim(), actor.Id, now);
         project.Description = description ?? "";
-        var workspace = Bootstrap.NewWorkspace(orgId, project.Id, DefaultWorkspace, actor.Id, now);
+        var workspace = NewEntities.NewWorkspace(orgId, project.Id, DefaultWorkspace, actor.Id, now);
         db.AddRange(project, workspace);
         actor.Audit(db, clock, orgId, "project.create", $"project:{project.Id}", name!);
         if (!await TrySaveAsync(db, ct))

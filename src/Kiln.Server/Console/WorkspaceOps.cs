@@ -1,5 +1,5 @@
+using Kiln.Server.Core;
 using Kiln.Server.Data;
-using Kiln.Server.Hosting;
 using Kiln.Server.Ims;
 using Microsoft.EntityFrameworkCore;
 
@@ -20,7 +20,7 @@ public static class WorkspaceOps
         if (!await db.Projects.AnyAsync(p => p.Id == projectId && p.OrgId == orgId, ct)) return (null, OpError.NotFound("Project Not Found"));
         if (await db.Workspaces.AnyAsync(w => w.ProjectId == projectId && w.Name == name, ct))
             return (null, Duplicate(name!));
-        var workspace = Bootstrap.NewWorkspace(orgId, projectId, name!, actor.Id, clock.GetUtcNow());
+        var workspace = NewEntities.NewWorkspace(orgId, projectId, name!, actor.Id, clock.GetUtcNow());
         workspace.Title = string.IsNullOrWhiteSpace(title) ? name! : title.Trim();
         workspace.Description = description ?? "";
         db.Workspaces.Add(workspace);

@@ -1,5 +1,5 @@
+using Kiln.Server.Core;
 using Kiln.Server.Data;
-using Kiln.Server.Hosting;
 using Kiln.Server.Ims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;

@@ -1,6 +1,6 @@
+using Kiln.Server.Core;
 using Kiln.Server.Data;
 using Kiln.Server.Generation;
-using Kiln.Server.Hosting;
 using Kiln.Server.Ims;
 using Kiln.Server.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;

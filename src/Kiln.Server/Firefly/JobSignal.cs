@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Kiln.Server.Core;
 
 namespace Kiln.Server.Firefly;
 
@@ -17,26 +18,27 @@ public sealed class JobSignal
 }
 
 /// <summary>
-/// The jobs running on this node, so a cancel stops them at once. <see cref="Cancel"/> also raises
-/// <see cref="Requested"/>, which the change bus sends to the other nodes (they call <see cref="CancelLocal"/>).
+/// The jobs running on this node, so a cancel stops them at once on whichever node runs them: <see cref="Cancel"/>
+/// goes through the <see cref="ClusterNotifier"/>, and every node stops its own run of that job.
 /// </summary>
 public sealed class JobCancellations
 {
-    public event Action<string>? Requested;
-
     private readonly ConcurrentDictionary<string, CancellationTokenSource> _running = new(StringComparer.Ordinal);
+    private readonly ClusterNotifier notifier;
+
+    public JobCancellations(ClusterNotifier notifier)
+    {
+        this.notifier = notifier;
+        notifier.Subscribe(ClusterTopic.JobCanceled, m => Stop(m.Payload));
+    }
 
     public void Register(string jobId, CancellationTokenSource cts) => _running[jobId] = cts;
 
     public void Unregister(string jobId) => _running.TryRemove(jobId, out _);
 
-    public void Cancel(string jobId)
-    {
-        CancelLocal(jobId);
-        Requested?.Invoke(jobId);
-    }
+    public void Cancel(string jobId) => notifier.Publish(ClusterTopic.JobCanceled, jobId);
 
-    public void CancelLocal(string jobId)
+    private void Stop(string jobId)
     {
         if (_running.TryGetValue(jobId, out var cts))
         {

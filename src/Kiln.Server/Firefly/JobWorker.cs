@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Kiln.Server.Core;
 using Kiln.Server.Data;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -14,7 +15,7 @@ namespace Kiln.Server.Firefly;
 /// terminal state. The result (status, result JSON, output rows) is written in one transaction, only while this node
 /// still holds the lease; output keys are fixed per job, so a retry overwrites an earlier attempt's files.
 /// On shutdown the node stops claiming and hands its running jobs back to pending at once. A job that meets an outage
-/// (disk full, storage or database down; see <see cref="Hosting.Outages"/>) is handed back too, without using up an
+/// (disk full, storage or database down; see <see cref="Outages"/>) is handed back too, without using up an
 /// attempt, and the node pauses claiming with a growing backoff until a job succeeds again.
 /// </summary>
 public sealed class JobWorker(
@@ -52,10 +53,10 @@ public sealed class JobWorker(
             }
             catch (Exception e)
             {
-                if (Hosting.Outages.IsOutage(e)) log.LogWarning("Job worker cannot reach the database ({Error}); retrying in {Delay}", e.GetBaseException().Message, backoff);
+                if (Outages.IsOutage(e)) log.LogWarning("Job worker cannot reach the database ({Error}); retrying in {Delay}", e.GetBaseException().Message, backoff);
                 else log.LogError(e, "Job worker loop failed; retrying in {Delay}", backoff);
                 try { await Task.Delay(backoff, stop); } catch (OperationCanceledException) { return; } // system clock, like the poll interval
-                backoff = Hosting.Outages.Backoff(backoff);
+                backoff = Backoff.Next(backoff, TimeSpan.FromSeconds(30));
             }
         }
     }
@@ -67,7 +68,7 @@ public sealed class JobWorker(
 
     private TimeSpan PauseAfterOutage()
     {
-        var delay = Interlocked.Read(ref _outageDelayTicks) is var t && t > 0 ? Hosting.Outages.Backoff(TimeSpan.FromTicks(t)) : TimeSpan.FromSeconds(1);
+        var delay = Interlocked.Read(ref _outageDelayTicks) is var t && t > 0 ? Backoff.Next(TimeSpan.FromTicks(t), TimeSpan.FromSeconds(30)) : TimeSpan.FromSeconds(1);
         Interlocked.Exchange(ref _outageDelayTicks, delay.Ticks);
         Interlocked.Exchange(ref _pausedUntilMs, Environment.TickCount64 + (long)delay.TotalMilliseconds);
         return delay;
@@ -165,7 +166,7 @@ public sealed class JobWorker(
             // Canceled by the client (the status is already "canceled") or taken over: this node's work is discarded.
             log.LogInformation("Job {JobId} stopped on this node: canceled or no longer leased", job.Id);
         }
-        catch (Exception e) when (Hosting.Outages.IsOutage(e))
+        catch (Exception e) when (Outages.IsOutage(e))
         {
             // Not the job's fault: hand it back (this attempt does not count) and pause claiming. If the database is
             // the thing that is down, the hand-back fails too and the lease expiry returns the job to the queue.
@@ -177,7 +178,7 @@ public sealed class JobWorker(
                 await Finish(scope.ServiceProvider.GetRequiredService<KilnDb>(), job.Id, u => u.SetProperty(j => j.Status, JobStates.Pending)
                     .SetProperty(j => j.LeaseExpiresAt, (DateTimeOffset?)null).SetProperty(j => j.Attempts, j => j.Attempts - 1));
             }
-            catch (Exception handBack) when (Hosting.Outages.IsOutage(handBack))
+            catch (Exception handBack) when (Outages.IsOutage(handBack))
             {
                 log.LogWarning("Could not hand job {JobId} back; its lease will expire", job.Id);
             }

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
+using Kiln.Server.Core;
 using Kiln.Server.Data;
-using Kiln.Server.Ims;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -13,7 +13,7 @@ namespace Kiln.Server.Firefly;
 /// limit holds across every node. Image requests (sync and async submits) count; status polls, cancels and uploads do not.
 /// </summary>
 public sealed class OrgRateLimiter(IServiceScopeFactory scopes, TimeProvider clock, IOptions<FireflyOptions> options,
-    IOptions<Hosting.KilnOptions> kiln)
+    IOptions<KilnOptions> kiln)
 {
     private sealed class Window
     {

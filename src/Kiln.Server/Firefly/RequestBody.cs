@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Kiln.Server.Core;
 using Kiln.Server.Data;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Net.Http.Headers;
@@ -110,7 +111,7 @@ internal static class RequestBody
             form = await ctx.Request.ReadFormAsync(ct);
         }
         // InvalidOperationException: a multipart Content-Type without a usable boundary (found by the parser fuzz).
-        catch (Exception e) when ((e is InvalidDataException or IOException or BadHttpRequestException or InvalidOperationException) && !Hosting.Outages.IsDiskFull(e))
+        catch (Exception e) when ((e is InvalidDataException or IOException or BadHttpRequestException or InvalidOperationException) && !Outages.IsDiskFull(e))
         {
             throw new FireflyException(400, "bad_request", "The multipart body could not be read");
         }

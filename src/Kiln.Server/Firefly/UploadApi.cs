@@ -1,3 +1,4 @@
+using Kiln.Server.Core;
 using Kiln.Server.Data;
 using Kiln.Server.Ims;
 using Kiln.Server.Storage;

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Kiln.Server.Core;
 using Kiln.Server.Console;
 using Kiln.Server.Data;
 using Kiln.Server.Ims;
@@ -29,9 +30,9 @@ public static class Bootstrap
         if (await db.Orgs.AnyAsync(ct)) return null;
         var now = clock.GetUtcNow();
         var org = new Org { Id = Ids.NewOrgId(), Code = Ids.NewOrgCode(), Name = "Demo Org", Description = "Created on first start", CreatedAt = now };
-        var project = NewProject(org.Id, "demo", "Demo project", "system", now);
-        var workspace = NewWorkspace(org.Id, project.Id, "Production", "system", now);
-        var cred = NewCredential(org.Id, project.Id, workspace.Id, "Demo credential", now);
+        var project = NewEntities.NewProject(org.Id, "demo", "Demo project", "system", now);
+        var workspace = NewEntities.NewWorkspace(org.Id, project.Id, "Production", "system", now);
+        var cred = NewEntities.NewCredential(org.Id, project.Id, workspace.Id, "Demo credential", now);
         cred.Services.Add(new CredentialService { SdkCode = Services.Firefly, SubscribedAt = now });
         cred.Services.Add(new CredentialService { SdkCode = Services.IoManagement, SubscribedAt = now });
         var plaintext = SecretHasher.NewSecret();
@@ -42,22 +43,6 @@ public static class Bootstrap
         return new DemoCredential(Str(org.Id), org.Code, Str(project.Id), Str(workspace.Id), Str(cred.Id), cred.ClientId, plaintext, baseUrl);
     }
 
-    public static Project NewProject(long orgId, string name, string title, string who, DateTimeOffset now) => new()
-    {
-        Id = Ids.NewId(), OrgId = orgId, Name = name, Title = title, CreatedAt = now, ModifiedAt = now, WhoCreated = who, WhoLastModified = who,
-    };
-
-    public static Workspace NewWorkspace(long orgId, long projectId, string name, string who, DateTimeOffset now) => new()
-    {
-        Id = Ids.NewId(), OrgId = orgId, ProjectId = projectId, Name = name, Title = name, CreatedAt = now, ModifiedAt = now,
-        WhoCreated = who, WhoLastModified = who,
-    };
-
-    public static Credential NewCredential(long orgId, long projectId, long workspaceId, string name, DateTimeOffset now) => new()
-    {
-        Id = Ids.NewId(), OrgId = orgId, ProjectId = projectId, WorkspaceId = workspaceId, Name = name,
-        ClientId = Ids.NewHex32(), TechnicalAccountId = Ids.NewTechnicalAccountId(), CreatedAt = now, ModifiedAt = now,
-    };
 
     public static async Task WriteFileAsync(string dataDir, DemoCredential demo, CancellationToken ct)
     {

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Kiln.Server.Core;
 using Kiln.Server.Console;
 using Kiln.Server.Data;
 using Kiln.Server.Generation;
@@ -47,25 +48,16 @@ public static class KilnApp
         services.AddKilnData();
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
 
-        services.AddSingleton<SecretHasher>();
-        services.AddSingleton<KeyRing>();
-        services.AddSingleton<TokenIssuer>();
-        services.AddSingleton<TokenValidator>();
-        services.AddSingleton<CredentialCache>();
-        services.AddSingleton<RevocationList>();
-        services.AddSingleton<BruteForceGuard>();
-        services.AddSingleton<UsageTracker>();
-        services.AddSingleton<TokenService>();
-        services.AddScoped<OrgAccess>();
+        services.AddSingleton<ClusterNotifier>();
+        services.AddHostedService(sp => sp.GetRequiredService<ClusterNotifier>());
         services.AddUsers();
+        services.AddIms();
+        services.AddScoped<OrgAccess>();
         services.AddGeneration();
         services.AddKilnWeb();
 
         // Background services (after the initializer, registered first above).
-        services.AddSingleton<UsageFlusher>();
-        services.AddHostedService(sp => sp.GetRequiredService<UsageFlusher>());
-        services.AddHostedService<KeyRingRefresher>();
-        services.AddHostedService<ChangeBus>();
+        services.AddImsBackground();
         services.AddFirefly();
         return services;
     }
@@ -119,7 +111,6 @@ public static class KilnApp
         app.MapIms();
         app.MapSecrets();
         app.MapAudit();
-        app.MapUsers();
         app.MapConsole();
         app.MapFirefly();
         return app;

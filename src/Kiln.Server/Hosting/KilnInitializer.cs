@@ -1,3 +1,4 @@
+using Kiln.Server.Core;
 using Kiln.Server.Data;
 using Kiln.Server.Ims;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -61,10 +62,4 @@ public sealed class KilnInitializer(
             log.LogWarning(e, "Could not announce the demo credential");
         }
     }
-}
-
-/// <summary>Feature areas that need one-time work at start-up (for example the first admin user).</summary>
-public interface IStartupTask
-{
-    Task RunAsync(IServiceProvider services, CancellationToken ct);
 }

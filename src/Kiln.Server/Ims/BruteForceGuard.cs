@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
+using Kiln.Server.Core;
 
 namespace Kiln.Server.Ims;
 
@@ -8,10 +9,24 @@ namespace Kiln.Server.Ims;
 /// Past either limit the token endpoint answers 429 with Retry-After until the window ends. Other
 /// clients from other addresses are unaffected. Failures are also aggregated for the audit log.
 /// </summary>
-public sealed class BruteForceGuard(TimeProvider clock, IOptions<ImsOptions> options)
+public sealed class BruteForceGuard
 {
     private readonly ConcurrentDictionary<string, Window> _windows = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(string ClientId, string Address), int> _pendingAudit = new();
+    private readonly TimeProvider clock;
+    private readonly IOptions<ImsOptions> options;
+    private readonly ClusterNotifier notifier;
+
+    public BruteForceGuard(TimeProvider clock, IOptions<ImsOptions> options, ClusterNotifier notifier)
+    {
+        (this.clock, this.options, this.notifier) = (clock, options, notifier);
+        // This node's failures were counted by their claims; other nodes' failures count here too.
+        notifier.Subscribe(ClusterTopic.AuthFailure, m =>
+        {
+            if (!m.FromThisNode && (m.Payload.StartsWith("a:", StringComparison.Ordinal) || m.Payload.StartsWith("c:", StringComparison.Ordinal)))
+                Bump(m.Payload);
+        });
+    }
 
     internal sealed class Window(long start)
     {
@@ -55,8 +70,8 @@ public sealed class BruteForceGuard(TimeProvider clock, IOptions<ImsOptions> opt
     public void Failed(Attempt attempt, string? clientId, string address)
     {
         attempt.Address = attempt.Client = null;
-        FailureRecorded?.Invoke("a:" + address);
-        if (clientId is not null) FailureRecorded?.Invoke("c:" + clientId);
+        notifier.Publish(ClusterTopic.AuthFailure, "a:" + address);
+        if (clientId is not null) notifier.Publish(ClusterTopic.AuthFailure, "c:" + clientId);
         _pendingAudit.AddOrUpdate((clientId ?? "", address), 1, (_, n) => n + 1);
     }
 
@@ -73,9 +88,6 @@ public sealed class BruteForceGuard(TimeProvider clock, IOptions<ImsOptions> opt
         Interlocked.Decrement(ref w.Count);
         return TimeSpan.FromMilliseconds(Math.Max(1, w.Start + WindowMs - now));
     }
-
-    /// <summary>Raised with each counter key a failure bumped, so other nodes can count it too.</summary>
-    public event Action<string>? FailureRecorded;
 
     /// <summary>Failed attempts since the last call, for the audit flush.</summary>
     public IReadOnlyList<(string ClientId, string Address, int Count)> DrainFailures()
@@ -98,12 +110,6 @@ public sealed class BruteForceGuard(TimeProvider clock, IOptions<ImsOptions> opt
         var now = Now();
         foreach (var (key, w) in _windows)
             if (w.Start + WindowMs <= now) _windows.TryRemove(key, out _);
-    }
-
-    /// <summary>Counts a failure another node saw.</summary>
-    public void BumpRemote(string key)
-    {
-        if (key.StartsWith("a:", StringComparison.Ordinal) || key.StartsWith("c:", StringComparison.Ordinal)) Bump(key);
     }
 
     private void Bump(string key)

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Kiln.Server.Core;
 using Kiln.Server.Data;
 using Microsoft.EntityFrameworkCore;
 
@@ -15,16 +16,24 @@ public sealed record SecretSnapshot(string Uuid, byte[] Hash, DateTimeOffset? Ex
 /// <summary>
 /// Caches credentials by client id so that token minting and validation touch no database on the hot path.
 /// Every change to a credential, its secrets or its services must call <see cref="Invalidate"/> before
-/// answering, which is how revocation beats the cache. Entries also age out after <see cref="MaxAge"/>,
-/// which bounds staleness for changes made by other processes.
+/// answering, which is how revocation beats the cache: every node drops the entry (<see cref="ClusterNotifier"/>).
+/// Entries also age out after <see cref="MaxAge"/>, which bounds staleness for changes made by other processes.
 /// </summary>
-public sealed class CredentialCache(IServiceScopeFactory scopes, TimeProvider clock)
+public sealed class CredentialCache
 {
+    public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(30);
+
     private readonly ConcurrentDictionary<string, CredentialSnapshot> _byClientId = new(StringComparer.Ordinal);
+    private readonly IServiceScopeFactory scopes;
+    private readonly TimeProvider clock;
+    private readonly ClusterNotifier notifier;
 
-    public TimeSpan MaxAge { get; set; } = TimeSpan.FromSeconds(30);
-
-    public event Action<string>? Invalidated;
+    public CredentialCache(IServiceScopeFactory scopes, TimeProvider clock, ClusterNotifier notifier)
+    {
+        (this.scopes, this.clock, this.notifier) = (scopes, clock, notifier);
+        notifier.Subscribe(ClusterTopic.CredentialChanged, m => _byClientId.TryRemove(m.Payload, out _));
+        notifier.Subscribe(ClusterTopic.Resync, _ => _byClientId.Clear());
+    }
 
     public async ValueTask<CredentialSnapshot?> GetAsync(string clientId, CancellationToken ct)
     {
@@ -38,16 +47,8 @@ public sealed class CredentialCache(IServiceScopeFactory scopes, TimeProvider cl
         return snap;
     }
 
-    public void Invalidate(string clientId)
-    {
-        _byClientId.TryRemove(clientId, out _);
-        Invalidated?.Invoke(clientId);
-    }
-
-    /// <summary>Drops an entry because another node said so; does not re-publish.</summary>
-    public void InvalidateLocal(string clientId) => _byClientId.TryRemove(clientId, out _);
-
-    public void Clear() => _byClientId.Clear();
+    /// <summary>Drops the credential's entry on every node.</summary>
+    public void Invalidate(string clientId) => notifier.Publish(ClusterTopic.CredentialChanged, clientId);
 
     private static async Task<CredentialSnapshot?> LoadAsync(KilnDb db, string clientId, DateTimeOffset now, CancellationToken ct)
     {

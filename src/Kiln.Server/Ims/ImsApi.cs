@@ -1,5 +1,7 @@
 using System.Text;
 using System.Text.Json;
+using Kiln.Server.Core;
+using Kiln.Server.Users;
 using Kiln.Server.Data;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -14,6 +16,7 @@ public static class ImsApi
     {
         var ims = app.MapGroup("/ims").WithTags("IMS");
         ims.MapTokenEndpoint();
+        ims.MapDeviceCode();
         ims.MapGet("/keys", Keys).WithSummary("The JSON Web Key Set that verifies access tokens");
         ims.MapPost("/validate_token/v1", ValidateAsync).DisableAntiforgery().WithSummary("Check a token; always 200");
         ims.MapPost("/invalidate_token/v2", InvalidateAsync).DisableAntiforgery().WithSummary("Revoke a token");
@@ -38,7 +41,7 @@ public static class ImsApi
         var (req, _) = await TokenRequest.ReadAsync(ctx.Request, ct);
         var token = BearerOf(ctx) ?? req?["token"];
         var (caller, reason) = await validator.ValidateAsync(token, ct);
-        TokenEndpoint.NoStore(ctx);
+        OAuthErrors.NoStore(ctx);
         if (caller is null) return TypedResults.Ok(new ValidateResult(false, reason, null, null));
         return TypedResults.Ok(new ValidateResult(true, null, PayloadOf(token!), caller.ExpiresAt.ToUnixTimeMilliseconds()));
     }
@@ -48,11 +51,11 @@ public static class ImsApi
         CancellationToken ct)
     {
         var (req, error) = await TokenRequest.ReadAsync(ctx.Request, ct);
-        if (req is null) return TokenEndpoint.Error(ctx, "invalid_request", error!);
+        if (req is null) return OAuthErrors.Error(ctx, "invalid_request", error!);
         var token = req["token"] ?? BearerOf(ctx);
-        if (token is null) return TokenEndpoint.Error(ctx, "invalid_request", "missing token parameter");
+        if (token is null) return OAuthErrors.Error(ctx, "invalid_request", "missing token parameter");
         var (caller, _) = await validator.ValidateAsync(token, ct);
-        TokenEndpoint.NoStore(ctx);
+        OAuthErrors.NoStore(ctx);
         if (caller is null) return TypedResults.Ok(new { }); // RFC 7009: an unknown or dead token is not an error
         if (req["client_secret"] is { } secret)
         {
@@ -60,13 +63,13 @@ public static class ImsApi
             var cred = await credentials.GetAsync(caller.ClientId, ct);
             var address = ctx.Connection.RemoteIpAddress?.ToString() ?? "unknown";
             var attempt = guard.Begin(caller.ClientId, address);
-            if (attempt.RetryAfter is { } wait) return TokenService.TooMany(ctx, wait);
+            if (attempt.RetryAfter is { } wait) return OAuthErrors.TooMany(ctx, wait);
             var hash = hasher.Hash(secret);
             if (cred is null || req["client_id"] is { } id && id != caller.ClientId
                 || !cred.Secrets.Any(s => System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(s.Hash, hash)))
             {
                 guard.Failed(attempt, caller.ClientId, address);
-                return TokenEndpoint.Error(ctx, "invalid_client", "invalid client_secret parameter");
+                return OAuthErrors.Error(ctx, "invalid_client", "invalid client_secret parameter");
             }
             guard.Release(attempt);
         }
@@ -74,13 +77,13 @@ public static class ImsApi
         return TypedResults.Ok(new { });
     }
 
-    private static async Task<IResult> OrganizationsAsync(HttpContext ctx, TokenValidator validator, KilnDb db, IEnumerable<IOrgDirectory> directories, CancellationToken ct)
+    private static async Task<IResult> OrganizationsAsync(HttpContext ctx, TokenValidator validator, KilnDb db, CancellationToken ct)
     {
         var (caller, _) = await validator.ValidateAsync(BearerOf(ctx), ct);
-        if (caller is null) return TokenEndpoint.Error(ctx, "invalid_token", "Oauth token is not valid", 401);
+        if (caller is null) return OAuthErrors.Error(ctx, "invalid_token", "Oauth token is not valid", 401);
         var orgIds = new HashSet<long>();
         if (caller.IsCredential) orgIds.Add(caller.OrgId);
-        foreach (var d in directories) orgIds.UnionWith(await d.OrgsOfAsync(caller, ct));
+        orgIds.UnionWith(await Memberships.OrgsOfAsync(db, caller, ct));
         var orgs = await db.Orgs.AsNoTracking().Where(o => orgIds.Contains(o.Id)).OrderBy(o => o.Name).ToListAsync(ct);
         return TypedResults.Ok(orgs.Select(o => new ImsOrgDto(
             new ImsOrgRef(o.Code[..o.Code.IndexOf('@')], o.Code[(o.Code.IndexOf('@') + 1)..]), o.Name, o.Code,
@@ -115,9 +118,3 @@ public sealed record ValidateResult(
 
 public sealed record ImsOrgRef(string ident, string authSrc);
 public sealed record ImsOrgDto(ImsOrgRef orgRef, string orgName, string orgCode, string orgId, string orgType);
-
-/// <summary>Lets the user-accounts feature list the orgs a user token may see.</summary>
-public interface IOrgDirectory
-{
-    Task<IReadOnlyCollection<long>> OrgsOfAsync(ImsCaller caller, CancellationToken ct);
-}

@@ -1,4 +1,4 @@
-using Kiln.Server.Hosting;
+using Kiln.Server.Core;
 
 namespace Kiln.Server.Ims;
 

@@ -1,13 +1,31 @@
+using System.Globalization;
 using System.Collections.Concurrent;
+using Kiln.Server.Core;
 using Kiln.Server.Data;
 using Microsoft.EntityFrameworkCore;
 
 namespace Kiln.Server.Ims;
 
 /// <summary>Invalidated token ids (jti). Loaded at start, updated on invalidate; rows expire with their tokens.</summary>
-public sealed class RevocationList(IServiceScopeFactory scopes, TimeProvider clock)
+public sealed class RevocationList
 {
     private readonly ConcurrentDictionary<string, DateTimeOffset> _revoked = new(StringComparer.Ordinal);
+    private readonly IServiceScopeFactory scopes;
+    private readonly TimeProvider clock;
+    private readonly ClusterNotifier notifier;
+    private readonly ILogger<RevocationList> log;
+
+    public RevocationList(IServiceScopeFactory scopes, TimeProvider clock, ClusterNotifier notifier, ILogger<RevocationList> log)
+    {
+        (this.scopes, this.clock, this.notifier, this.log) = (scopes, clock, notifier, log);
+        notifier.Subscribe(ClusterTopic.TokenRevoked, m =>
+        {
+            var parts = m.Payload.Split(':');
+            if (parts.Length == 2 && long.TryParse(parts[1], CultureInfo.InvariantCulture, out var exp))
+                _revoked[parts[0]] = DateTimeOffset.FromUnixTimeSeconds(exp);
+        });
+        notifier.Subscribe(ClusterTopic.Resync, m => { _ = ReloadAsync(); });
+    }
 
     public bool IsRevoked(string jti) => _revoked.ContainsKey(jti);
 
@@ -28,13 +46,22 @@ public sealed class RevocationList(IServiceScopeFactory scopes, TimeProvider clo
             db.RevokedTokens.Add(new RevokedToken { Jti = jti, ExpiresAt = expiresAt, RevokedAt = clock.GetUtcNow() });
             try { await db.SaveChangesAsync(ct); } catch (DbUpdateException) { /* already revoked concurrently */ }
         }
-        Revoked?.Invoke(jti, expiresAt);
+        notifier.Publish(ClusterTopic.TokenRevoked, jti + ":" + expiresAt.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture));
     }
 
-    /// <summary>Records a revocation made by another node.</summary>
-    public void AddLocal(string jti, DateTimeOffset expiresAt) => _revoked[jti] = expiresAt;
-
-    public event Action<string, DateTimeOffset>? Revoked;
+    /// <summary>After missed notifications: reads the revocations again.</summary>
+    private async Task ReloadAsync()
+    {
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            await LoadAsync(scope.ServiceProvider.GetRequiredService<KilnDb>(), CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            log.LogWarning(e, "Could not reload revocations after a lost change-notification connection");
+        }
+    }
 
     public void Prune()
     {

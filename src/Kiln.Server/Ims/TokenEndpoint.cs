@@ -1,5 +1,5 @@
 using System.Text.Json.Serialization;
-using Microsoft.AspNetCore.Http.HttpResults;
+using Kiln.Server.Core;
 
 namespace Kiln.Server.Ims;
 
@@ -7,10 +7,6 @@ public sealed record TokenResponse(
     [property: JsonPropertyName("access_token")] string AccessToken,
     [property: JsonPropertyName("token_type")] string TokenType,
     [property: JsonPropertyName("expires_in")] int ExpiresIn);
-
-public sealed record OAuthError(
-    [property: JsonPropertyName("error")] string Error,
-    [property: JsonPropertyName("error_description")] string? ErrorDescription);
 
 /// <summary>
 /// <c>POST /ims/token/v2|v3|v4</c>: OAuth 2.0 client credentials, answered the way Adobe IMS does (§1.3, §1.4, §6 items 1-5).
@@ -32,49 +28,36 @@ public static class TokenEndpoint
                .Produces<OAuthError>(429);
     }
 
-    internal static JsonHttpResult<OAuthError> Error(HttpContext ctx, string error, string description, int status = 400)
-    {
-        NoStore(ctx);
-        return TypedResults.Json(new OAuthError(error, description), statusCode: status);
-    }
-
-    internal static void NoStore(HttpContext ctx)
-    {
-        ctx.Response.Headers.CacheControl = "no-store";
-        ctx.Response.Headers.Pragma = "no-cache";
-    }
 }
 
-/// <summary>The token endpoint's steps. Other grants (the device flow) plug in through <see cref="IGrantHandler"/>.</summary>
+/// <summary>The token endpoint's steps. The device flow's grant is <see cref="DeviceGrant"/>.</summary>
 public sealed class TokenService(
     CredentialCache credentials, SecretHasher hasher, TokenIssuer issuer, BruteForceGuard guard, UsageTracker usage,
-    TimeProvider clock, IEnumerable<IGrantHandler> grants, ILogger<TokenService> log)
+    TimeProvider clock, DeviceGrant deviceGrant, ILogger<TokenService> log)
 {
     public async Task<IResult> HandleAsync(HttpContext ctx, string version, CancellationToken ct)
     {
         var (req, readError) = await TokenRequest.ReadAsync(ctx.Request, ct);
-        if (req is null) return TokenEndpoint.Error(ctx, "invalid_request", readError!);
+        if (req is null) return OAuthErrors.Error(ctx, "invalid_request", readError!);
         var grant = req["grant_type"];
-        if (grant is null) return TokenEndpoint.Error(ctx, "invalid_request", "missing grant_type parameter");
-        if (grant != TokenEndpoint.ClientCredentials)
+        if (grant is null) return OAuthErrors.Error(ctx, "invalid_request", "missing grant_type parameter");
+        return grant switch
         {
-            var other = grants.FirstOrDefault(g => g.GrantType == grant);
-            return other is null
-                ? TokenEndpoint.Error(ctx, "unsupported_grant_type", $"grant_type '{Truncate(grant)}' is not supported")
-                : await other.HandleAsync(ctx, req, ct);
-        }
-        return await ClientCredentialsAsync(ctx, version, req, ct);
+            TokenEndpoint.ClientCredentials => await ClientCredentialsAsync(ctx, version, req, ct),
+            DeviceFlow.GrantType => await deviceGrant.HandleAsync(ctx, req, ct),
+            _ => OAuthErrors.Error(ctx, "unsupported_grant_type", $"grant_type '{Truncate(grant)}' is not supported"),
+        };
     }
 
     private async Task<IResult> ClientCredentialsAsync(HttpContext ctx, string version, TokenRequest req, CancellationToken ct)
     {
         var clientId = req["client_id"];
-        if (clientId is null) return TokenEndpoint.Error(ctx, "invalid_request", "missing client_id parameter");
+        if (clientId is null) return OAuthErrors.Error(ctx, "invalid_request", "missing client_id parameter");
         var address = ctx.Connection.RemoteIpAddress?.ToString() ?? "unknown";
         var counted = clientId.Length <= 64 ? clientId : null;
         // Claimed before the lookup and the secret check, so concurrent attempts cannot overrun the limits.
         var attempt = guard.Begin(counted, address);
-        if (attempt.RetryAfter is { } wait) return TooMany(ctx, wait);
+        if (attempt.RetryAfter is { } wait) return OAuthErrors.TooMany(ctx, wait);
 
         CredentialSnapshot? cred;
         try { cred = counted is not null ? await credentials.GetAsync(clientId, ct) : null; }
@@ -86,34 +69,34 @@ public sealed class TokenService(
         if (cred is null || !cred.Enabled)
         {
             guard.Failed(attempt, counted, address);
-            return TokenEndpoint.Error(ctx, "invalid_client", "invalid client_id parameter");
+            return OAuthErrors.Error(ctx, "invalid_client", "invalid client_id parameter");
         }
         var secret = req["client_secret"];
         if (secret is null)
         {
             guard.Release(attempt);
-            return TokenEndpoint.Error(ctx, "invalid_request", "missing client_secret parameter");
+            return OAuthErrors.Error(ctx, "invalid_request", "missing client_secret parameter");
         }
         var matched = MatchSecret(cred, secret);
         if (matched is null)
         {
             guard.Failed(attempt, clientId, address);
             log.LogInformation("Rejected client_secret for client {ClientId} from {Address}", clientId, address);
-            return TokenEndpoint.Error(ctx, "invalid_client", "invalid client_secret parameter");
+            return OAuthErrors.Error(ctx, "invalid_client", "invalid client_secret parameter");
         }
         guard.Release(attempt);
         if (version == "v2" && req["org_id"] is { } orgId && !string.Equals(orgId, cred.OrgCode, StringComparison.OrdinalIgnoreCase))
-            return TokenEndpoint.Error(ctx, "invalid_request", "invalid org_id parameter");
+            return OAuthErrors.Error(ctx, "invalid_request", "invalid org_id parameter");
 
         var requested = Services.ParseScopes(req["scope"]);
         var notGranted = requested.Where(s => !cred.GrantedScopes.Contains(s, StringComparer.Ordinal)).ToList();
         if (notGranted.Count > 0)
-            return TokenEndpoint.Error(ctx, "invalid_scope", $"invalid scope parameter: {Truncate(string.Join(',', notGranted))} not granted to this client");
+            return OAuthErrors.Error(ctx, "invalid_scope", $"invalid scope parameter: {Truncate(string.Join(',', notGranted))} not granted to this client");
         var scopes = requested.Count > 0 ? requested : cred.GrantedScopes;
 
         var token = issuer.Issue(new TokenSubject(cred.ClientId, cred.TechnicalAccountId, cred.OrgCode, cred.Id, matched.Uuid, scopes));
         usage.Record(matched.Uuid, clock.GetUtcNow(), TokenEndpoint.ClientCredentials);
-        TokenEndpoint.NoStore(ctx);
+        OAuthErrors.NoStore(ctx);
         return TypedResults.Ok(new TokenResponse(token.AccessToken, "bearer", token.ExpiresInSeconds));
     }
 
@@ -130,18 +113,5 @@ public sealed class TokenService(
         return match;
     }
 
-    internal static JsonHttpResult<OAuthError> TooMany(HttpContext ctx, TimeSpan wait)
-    {
-        ctx.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return TokenEndpoint.Error(ctx, "too_many_requests", "too many failed attempts; retry later", 429);
-    }
-
     private static string Truncate(string s) => s.Length <= 100 ? s : s[..100] + "…";
-}
-
-/// <summary>A grant type other than client_credentials (for example the device flow).</summary>
-public interface IGrantHandler
-{
-    string GrantType { get; }
-    Task<IResult> HandleAsync(HttpContext ctx, TokenRequest request, CancellationToken ct);
 }

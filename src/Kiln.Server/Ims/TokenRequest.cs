@@ -1,4 +1,5 @@
 using System.Text;
+using Kiln.Server.Core;
 
 namespace Kiln.Server.Ims;
 
@@ -29,7 +30,7 @@ public sealed class TokenRequest
                 foreach (var (k, v) in form) r._values[k] = v.ToString().Trim();
             }
             // InvalidOperationException: a multipart Content-Type without a usable boundary (found by the parser fuzz).
-            catch (Exception e) when ((e is InvalidDataException or IOException or BadHttpRequestException or InvalidOperationException) && !Hosting.Outages.IsDiskFull(e))
+            catch (Exception e) when ((e is InvalidDataException or IOException or BadHttpRequestException or InvalidOperationException) && !Outages.IsDiskFull(e))
             {
                 return (null, "malformed multipart body");
             }

@@ -3,6 +3,8 @@ using System.Globalization;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
+using Kiln.Server.Core;
+using Kiln.Server.Users;
 
 namespace Kiln.Server.Ims;
 
@@ -13,7 +15,7 @@ namespace Kiln.Server.Ims;
 /// </summary>
 public sealed class TokenValidator(
     KeyRing keys, CredentialCache credentials, RevocationList revocations, TimeProvider clock,
-    IOptions<ImsOptions> options, IEnumerable<IUserTokenCheck> userChecks)
+    IOptions<ImsOptions> options, UserCache users)
 {
     private static readonly JsonWebTokenHandler Handler = new() { MapInboundClaims = false };
     private readonly ConcurrentDictionary<string, ImsCaller> _verified = new(StringComparer.Ordinal);
@@ -45,9 +47,9 @@ public sealed class TokenValidator(
     {
         if (!caller.IsCredential)
         {
-            foreach (var check in userChecks)
-                if (!await check.IsActiveAsync(caller, ct)) return "user no longer active";
-            return null;
+            // A user token works only while its user exists and is enabled, and was minted after the last password reset.
+            var active = UserIds.TryGetUser(caller, out var userId) && await users.IsActiveAsync(userId, caller.CreatedAt, ct);
+            return active ? null : "user no longer active";
         }
         var cred = await credentials.GetAsync(caller.ClientId, ct);
         if (cred is null || cred.Id != caller.CredentialId) return "credential deleted";
@@ -104,10 +106,4 @@ public sealed class TokenValidator(
             return exp is { } e && now < e && (nbf is not { } n || now >= n - skew);
         },
     };
-}
-
-/// <summary>Lets the user-accounts feature say whether a user token's user still exists and belongs to the org.</summary>
-public interface IUserTokenCheck
-{
-    ValueTask<bool> IsActiveAsync(ImsCaller caller, CancellationToken ct);
 }

@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using Kiln.Server.Console;
+using Kiln.Server.Core;
 using Kiln.Server.Data;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;

@@ -1,4 +1,4 @@
-using Kiln.Server.Hosting;
+using Kiln.Server.Core;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 

@@ -1,4 +1,4 @@
-using Kiln.Server.Hosting;
+using Kiln.Server.Core;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
+using Kiln.Server.Core;
 using Kiln.Server.Data;
-using Kiln.Server.Hosting;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 

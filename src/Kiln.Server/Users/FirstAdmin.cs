@@ -1,6 +1,5 @@
-using Kiln.Server.Console;
+using Kiln.Server.Core;
 using Kiln.Server.Data;
-using Kiln.Server.Hosting;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -27,7 +26,7 @@ public sealed class FirstAdmin(IOptions<AccountOptions> accounts, IOptions<KilnO
             var now = clock.GetUtcNow();
             foreach (var orgId in await db.Orgs.Select(o => o.Id).ToListAsync(ct))
             {
-                db.OrgMemberships.Add(new OrgMembership { OrgId = orgId, UserId = user.Id, Role = OrgAccess.Admin, CreatedAt = now });
+                db.OrgMemberships.Add(new OrgMembership { OrgId = orgId, UserId = user.Id, Role = Roles.Admin, CreatedAt = now });
                 Actor.System.Audit(db, clock, orgId, "member.add", $"user:{user.Id}", $"first admin {user.Email}");
             }
             await db.SaveChangesAsync(ct);

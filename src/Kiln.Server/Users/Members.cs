@@ -1,4 +1,4 @@
-using Kiln.Server.Console;
+using Kiln.Server.Core;
 using Kiln.Server.Data;
 using Microsoft.EntityFrameworkCore;
 
@@ -56,7 +56,7 @@ public static class Members
         if (!UserAccounts.IsValidRole(role)) return (null, OpError.BadRequest("role must be admin or developer"));
         var m = await db.OrgMemberships.FirstOrDefaultAsync(x => x.OrgId == orgId && x.UserId == userId, ct);
         if (m is null) return (null, OpError.NotFound("Member Not Found"));
-        if (m.Role == OrgAccess.Admin && role != OrgAccess.Admin && await IsLastAdminAsync(db, orgId, ct))
+        if (m.Role == Roles.Admin && role != Roles.Admin && await IsLastAdminAsync(db, orgId, ct))
             return (null, LastAdmin());
         var old = m.Role;
         m.Role = role!;
@@ -71,7 +71,7 @@ public static class Members
     {
         var m = await db.OrgMemberships.FirstOrDefaultAsync(x => x.OrgId == orgId && x.UserId == userId, ct);
         if (m is null) return OpError.NotFound("Member Not Found");
-        if (m.Role == OrgAccess.Admin && await IsLastAdminAsync(db, orgId, ct)) return LastAdmin();
+        if (m.Role == Roles.Admin && await IsLastAdminAsync(db, orgId, ct)) return LastAdmin();
         db.OrgMemberships.Remove(m);
         actor.Audit(db, clock, orgId, "member.remove", $"user:{userId}");
         await db.SaveChangesAsync(ct);
@@ -79,7 +79,7 @@ public static class Members
     }
 
     private static async Task<bool> IsLastAdminAsync(KilnDb db, long orgId, CancellationToken ct) =>
-        await db.OrgMemberships.CountAsync(x => x.OrgId == orgId && x.Role == OrgAccess.Admin, ct) <= 1;
+        await db.OrgMemberships.CountAsync(x => x.OrgId == orgId && x.Role == Roles.Admin, ct) <= 1;
 
     private static OpError LastAdmin() => OpError.Conflict("last_admin", "An organization needs at least one admin.");
 }

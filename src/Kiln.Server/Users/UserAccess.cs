@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
-using Kiln.Server.Console;
+using Kiln.Server.Core;
 using Kiln.Server.Data;
-using Kiln.Server.Ims;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -41,24 +40,11 @@ public sealed class UserCache(IServiceScopeFactory scopes, TimeProvider clock, I
     public void Invalidate(long userId) => _users.TryRemove(userId, out _);
 }
 
-/// <summary>The gate's hook: a user token works only while its user exists and is enabled, and was minted after the last password reset.</summary>
-public sealed class UserTokenCheck(UserCache users) : IUserTokenCheck
+/// <summary>Org membership as the other features ask for it.</summary>
+public static class Memberships
 {
-    public async ValueTask<bool> IsActiveAsync(ImsCaller caller, CancellationToken ct) =>
-        UserIds.TryGetUser(caller, out var id) && await users.IsActiveAsync(id, caller.CreatedAt, ct);
-}
-
-/// <summary>A user's role in an org comes from their membership; no membership, no access (404).</summary>
-public sealed class MembershipRoles(KilnDb db) : IOrgRoleSource
-{
-    public Task<string?> RoleAsync(ImsCaller caller, long orgId, CancellationToken ct) =>
-        UserIds.TryGetUser(caller, out var id) ? UserAccounts.RoleAsync(db, id, orgId, ct) : Task.FromResult<string?>(null);
-}
-
-/// <summary><c>GET /ims/organizations/v6</c> for user tokens: the orgs the user is a member of.</summary>
-public sealed class MembershipDirectory(KilnDb db) : IOrgDirectory
-{
-    public async Task<IReadOnlyCollection<long>> OrgsOfAsync(ImsCaller caller, CancellationToken ct) =>
+    /// <summary>The orgs the user behind a user token is a member of (none for a credential).</summary>
+    public static async Task<IReadOnlyCollection<long>> OrgsOfAsync(KilnDb db, ImsCaller caller, CancellationToken ct) =>
         UserIds.TryGetUser(caller, out var id)
             ? await db.OrgMemberships.AsNoTracking().Where(m => m.UserId == id).Select(m => m.OrgId).ToListAsync(ct)
             : [];

@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
-using Kiln.Server.Console;
+using Kiln.Server.Core;
 using Kiln.Server.Data;
-using Kiln.Server.Hosting;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 
@@ -26,7 +25,7 @@ public static class UserAccounts
         return e.Length <= 320 && at > 0 && at == e.LastIndexOf('@') && at < e.Length - 1 && !e.Any(char.IsWhiteSpace);
     }
 
-    public static bool IsValidRole(string? role) => role is OrgAccess.Admin or OrgAccess.Developer;
+    public static bool IsValidRole(string? role) => role is Roles.Admin or Roles.Developer;
 
     /// <summary>A random password: 24 URL-safe characters.</summary>
     public static string NewPassword() =>

@@ -1,5 +1,5 @@
+using Kiln.Server.Core;
 using Kiln.Server.Data;
-using Kiln.Server.Hosting;
 using Kiln.Server.Web.Components;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication.Cookies;

@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Security.Claims;
+using Kiln.Server.Core;
 using Kiln.Server.Console;
 using Kiln.Server.Data;
-using Kiln.Server.Hosting;
 using Kiln.Server.Users;
 
 namespace Kiln.Server.Web;

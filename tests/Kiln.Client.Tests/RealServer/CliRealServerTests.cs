@@ -152,7 +152,7 @@ public sealed class CliRealServerTests : IDisposable
             if (userCode is null) await Task.Delay(100);
         }
         Assert.NotNull(userCode);
-        Assert.Equal(Kiln.Server.Users.DeviceDecision.Approved, await _kiln.ApproveAsync(userCode, userId, _kiln.DemoOrg()));
+        Assert.Equal(Kiln.Server.Ims.DeviceDecision.Approved, await _kiln.ApproveAsync(userCode, userId, _kiln.DemoOrg()));
 
         var r = await login;
         Assert.True(r.Code == 0, r.ToString());

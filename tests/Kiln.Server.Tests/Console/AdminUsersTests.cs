@@ -1,6 +1,6 @@
 using System.Diagnostics;
+using Kiln.Server.Core;
 using Kiln.Server.Data;
-using Kiln.Server.Hosting;
 using Kiln.Server.Tests.Infrastructure;
 using Kiln.Server.Users;
 using Microsoft.EntityFrameworkCore;

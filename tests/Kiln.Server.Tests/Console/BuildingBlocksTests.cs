@@ -1,3 +1,4 @@
+using Kiln.Server.Core;
 using Kiln.Server.Console;
 using Kiln.Server.Ims;
 using Kiln.Server.Tests.Infrastructure;

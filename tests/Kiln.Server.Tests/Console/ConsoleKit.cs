@@ -1,8 +1,8 @@
 using System.Net.Http.Json;
 using System.Text.Json;
+using Kiln.Server.Core;
 using Kiln.Server.Console;
 using Kiln.Server.Data;
-using Kiln.Server.Hosting;
 using Kiln.Server.Ims;
 using Kiln.Server.Tests.Infrastructure;
 using Kiln.Server.Users;
@@ -31,9 +31,9 @@ public static class ConsoleKit
         var clock = sp.GetRequiredService<TimeProvider>();
         var now = clock.GetUtcNow();
         var org = new Org { Id = Ids.NewOrgId(), Code = Ids.NewOrgCode(), Name = name, CreatedAt = now };
-        var project = Bootstrap.NewProject(org.Id, "other", "Other project", "test", now);
-        var ws = Bootstrap.NewWorkspace(org.Id, project.Id, "Production", "test", now);
-        var cred = Bootstrap.NewCredential(org.Id, project.Id, ws.Id, "Other credential", now);
+        var project = NewEntities.NewProject(org.Id, "other", "Other project", "test", now);
+        var ws = NewEntities.NewWorkspace(org.Id, project.Id, "Production", "test", now);
+        var cred = NewEntities.NewCredential(org.Id, project.Id, ws.Id, "Other credential", now);
         cred.Services.Add(new CredentialService { SdkCode = Services.Firefly, SubscribedAt = now });
         cred.Services.Add(new CredentialService { SdkCode = Services.IoManagement, SubscribedAt = now });
         var secret = SecretHasher.NewSecret();

@@ -45,11 +45,11 @@ public sealed class OutageMappingTests : IDisposable
 
     [Theory]
     [MemberData(nameof(Outages))]
-    public void Outages_are_recognised(Exception e) => Assert.True(Hosting.Outages.IsOutage(e), e.ToString());
+    public void Outages_are_recognised(Exception e) => Assert.True(Core.Outages.IsOutage(e), e.ToString());
 
     [Theory]
     [MemberData(nameof(Bugs))]
-    public void Bugs_are_not_outages(Exception e) => Assert.False(Hosting.Outages.IsOutage(e), e.ToString());
+    public void Bugs_are_not_outages(Exception e) => Assert.False(Core.Outages.IsOutage(e), e.ToString());
 
     private void StartWithFailingStore() => _kiln.WithLocalStorage()
         .WithServices(s => s.AddSingleton<IBlobStore>(sp => new FailingStore(ActivatorUtilities.CreateInstance<LocalDiskBlobStore>(sp), _fail)))

@@ -1,9 +1,9 @@
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using Kiln.Server.Core;
 using Kiln.Server.Console;
 using Kiln.Server.Data;
-using Kiln.Server.Hosting;
 using Kiln.Server.Ims;
 using Kiln.Server.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -126,9 +126,9 @@ public static class FireflyKit
         var hasher = scope.ServiceProvider.GetRequiredService<SecretHasher>();
         var now = DateTimeOffset.UtcNow;
         var org = new Org { Id = Ids.NewOrgId(), Code = Ids.NewOrgCode(), Name = "Other Org", CreatedAt = now };
-        var project = Bootstrap.NewProject(org.Id, "other", "Other", "test", now);
-        var ws = Bootstrap.NewWorkspace(org.Id, project.Id, "Production", "test", now);
-        var cred = Bootstrap.NewCredential(org.Id, project.Id, ws.Id, "Other credential", now);
+        var project = NewEntities.NewProject(org.Id, "other", "Other", "test", now);
+        var ws = NewEntities.NewWorkspace(org.Id, project.Id, "Production", "test", now);
+        var cred = NewEntities.NewCredential(org.Id, project.Id, ws.Id, "Other credential", now);
         cred.Services.Add(new CredentialService { SdkCode = Server.Ims.Services.Firefly, SubscribedAt = now });
         var secret = SecretHasher.NewSecret();
         cred.Secrets.Add(SecretsApi.NewSecret(cred.Id, secret, hasher, TimeProvider.System));

@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Kiln.Server.Core;
 using Kiln.Server.Hosting;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -137,9 +138,9 @@ public class KilnFactory : WebApplicationFactory<Program>
             db.Orgs.Add(org);
             orgId = org.Id;
         }
-        var project = Bootstrap.NewProject(orgId.Value, "p" + Guid.NewGuid().ToString("N")[..8], "Seeded project", "test", now);
-        var ws = Bootstrap.NewWorkspace(orgId.Value, project.Id, "Production", "test", now);
-        var cred = Bootstrap.NewCredential(orgId.Value, project.Id, ws.Id, "Seeded credential", now);
+        var project = NewEntities.NewProject(orgId.Value, "p" + Guid.NewGuid().ToString("N")[..8], "Seeded project", "test", now);
+        var ws = NewEntities.NewWorkspace(orgId.Value, project.Id, "Production", "test", now);
+        var cred = NewEntities.NewCredential(orgId.Value, project.Id, ws.Id, "Seeded credential", now);
         foreach (var code in sdkCodes.Length > 0 ? sdkCodes : [Kiln.Server.Ims.Services.Firefly, Kiln.Server.Ims.Services.IoManagement])
             cred.Services.Add(new Kiln.Server.Data.CredentialService { SdkCode = code, SubscribedAt = now });
         var secret = Kiln.Server.Ims.SecretHasher.NewSecret();

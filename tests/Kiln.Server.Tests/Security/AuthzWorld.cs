@@ -1,7 +1,7 @@
 using System.Net.Http.Headers;
+using Kiln.Server.Core;
 using Kiln.Server.Console;
 using Kiln.Server.Data;
-using Kiln.Server.Hosting;
 using Kiln.Server.Ims;
 using Kiln.Server.Tests.Console;
 using Kiln.Server.Tests.Infrastructure;
@@ -50,8 +50,8 @@ public sealed class AuthzWorld : IAsyncLifetime
     {
         Kiln.Start();
         var org = Kiln.DemoOrg();
-        var admin = await Kiln.CreateUserAsync("admin@matrix.test", org, OrgAccess.Admin);
-        var developer = await Kiln.CreateUserAsync("developer@matrix.test", org, OrgAccess.Developer);
+        var admin = await Kiln.CreateUserAsync("admin@matrix.test", org, Roles.Admin);
+        var developer = await Kiln.CreateUserAsync("developer@matrix.test", org, Roles.Developer);
         Callers.Add(new Caller("admin-user", await Kiln.UserTokenAsync(admin, org), ConsoleKit.Cli, true));
         Callers.Add(new Caller("developer-user", await Kiln.UserTokenAsync(developer, org), ConsoleKit.Cli, true));
         Callers.Add(new Caller("credential-firefly-scopes", await Kiln.DemoTokenAsync(KilnFactory.FireflyScopes), Kiln.Demo.ClientId, false));
@@ -64,7 +64,7 @@ public sealed class AuthzWorld : IAsyncLifetime
         var theirs = Kiln.Authed(await Kiln.TokenAsync(other.ClientId, other.ClientSecret, KilnFactory.FireflyScopes), other.ClientId);
         Other = Other with { UploadId = await Firefly.FireflyKit.UploadAsync(theirs, Firefly.FireflyKit.Image(64, 64)) };
         // The other org has its own admin, so its members routes have a real member to aim at.
-        await Kiln.CreateUserAsync("their-admin@matrix.test", other.OrgId, OrgAccess.Admin);
+        await Kiln.CreateUserAsync("their-admin@matrix.test", other.OrgId, Roles.Admin);
     }
 
     /// <summary>A fresh project, workspace, credential (with a secret), developer member and finished job in the org.</summary>
@@ -73,16 +73,16 @@ public sealed class AuthzWorld : IAsyncLifetime
         var clock = sp.GetRequiredService<TimeProvider>();
         var now = clock.GetUtcNow();
         var tag = Guid.NewGuid().ToString("N")[..8];
-        var project = Bootstrap.NewProject(orgId, "m" + tag, "Matrix project", "test", now);
-        var ws = Bootstrap.NewWorkspace(orgId, project.Id, "Production", "test", now);
-        var cred = Bootstrap.NewCredential(orgId, project.Id, ws.Id, "Matrix credential " + tag, now);
+        var project = NewEntities.NewProject(orgId, "m" + tag, "Matrix project", "test", now);
+        var ws = NewEntities.NewWorkspace(orgId, project.Id, "Production", "test", now);
+        var cred = NewEntities.NewCredential(orgId, project.Id, ws.Id, "Matrix credential " + tag, now);
         cred.Services.Add(new CredentialService { SdkCode = Services.Firefly, SubscribedAt = now });
         cred.Services.Add(new CredentialService { SdkCode = Services.IoManagement, SubscribedAt = now });
         var secret = SecretsApi.NewSecret(cred.Id, SecretHasher.NewSecret(), sp.GetRequiredService<SecretHasher>(), clock);
         cred.Secrets.Add(secret);
         var (user, error) = await UserAccounts.CreateAsync(db, clock, $"member-{tag}@matrix.test", "password-123", default);
         Assert.True(user is not null, error?.Message);
-        db.OrgMemberships.Add(new OrgMembership { OrgId = orgId, UserId = user.Id, Role = OrgAccess.Developer, CreatedAt = now });
+        db.OrgMemberships.Add(new OrgMembership { OrgId = orgId, UserId = user.Id, Role = Roles.Developer, CreatedAt = now });
         var job = new Job
         {
             Id = "urn:ff:jobs:kiln:" + Guid.NewGuid(), OrgId = orgId, ClientId = cred.ClientId, Operation = "generate", Request = "{}",

@@ -1,5 +1,5 @@
 using System.Text;
-using Kiln.Server.Hosting;
+using Kiln.Server.Core;
 using Kiln.Server.Ims;
 using Kiln.Server.Storage;
 using Kiln.Server.Tests.Infrastructure;

@@ -1,10 +1,9 @@
 using System.Net.Sockets;
 using Amazon.Runtime;
-using Kiln.Server.Ims;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 
-namespace Kiln.Server.Hosting;
+namespace Kiln.Server.Core;
 
 /// <summary>
 /// Tells a passing outage (the database is down or busy, the disk is full, object storage does not answer) from a
@@ -58,9 +57,6 @@ public static class Outages
         _ => false,
     };
 
-    /// <summary>The next wait of a background retry loop: doubled, at most 30 seconds.</summary>
-    public static TimeSpan Backoff(TimeSpan current) => TimeSpan.FromTicks(Math.Min(Math.Max(current.Ticks, TimeSpan.FromMilliseconds(200).Ticks) * 2, TimeSpan.FromSeconds(30).Ticks));
-
     /// <summary>Writes the 503 for a request that failed on an outage.</summary>
     public static Task WriteAsync(HttpContext ctx, Exception error)
     {
@@ -69,7 +65,7 @@ public static class Outages
             : "Kiln's database or storage is unavailable; retry later";
         ctx.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return ctx.Request.Path.StartsWithSegments("/ims")
-            ? TokenEndpoint.Error(ctx, "temporarily_unavailable", message, 503).ExecuteAsync(ctx)
+            ? OAuthErrors.Error(ctx, "temporarily_unavailable", message, 503).ExecuteAsync(ctx)
             : ApiErrors.Error(503, ErrorCode(ctx.Request.Path), message).ExecuteAsync(ctx);
     }
 

@@ -1,23 +1,24 @@
 using System.Security.Cryptography;
 using System.Text;
-using Kiln.Server.Console;
+using Kiln.Server.Core;
+using Kiln.Server.Users;
 using Kiln.Server.Data;
 using Microsoft.EntityFrameworkCore;
 
-namespace Kiln.Server.Users;
+namespace Kiln.Server.Ims;
 
 public enum DeviceDecision { Approved, Denied, NotFound, Expired, AlreadyDecided, NotMember }
 
 /// <summary>
 /// The OAuth 2.0 device authorization grant (RFC 8628) as building blocks: <see cref="StartAsync"/> for
 /// <c>POST /ims/device/code</c>, <see cref="FindAsync"/>/<see cref="ApproveAsync"/>/<see cref="DenyAsync"/> for the
-/// UI's "Approve a device" page. The token endpoint side is <see cref="DeviceGrantHandler"/>.
+/// UI's "Approve a device" page. The token endpoint side is <see cref="DeviceGrant"/>.
 /// </summary>
 public static class DeviceFlow
 {
     public const string GrantType = "urn:ietf:params:oauth:grant-type:device_code";
     /// <summary>The built-in public client of the <c>kiln</c> CLI; it has no secret.</summary>
-    public const string CliClientId = "kiln-cli";
+    public const string CliClientId = UserIds.CliClientId;
     public const string Pending = "pending", Approved = "approved", Denied = "denied", Consumed = "consumed";
 
     /// <summary>What a user token may carry: enough for the whole Console REST API.</summary>

@@ -1,9 +1,6 @@
 using Kiln.Server.Data;
-using Kiln.Server.Hosting;
-using Kiln.Server.Ims;
-using Kiln.Server.Users;
 
-namespace Kiln.Server.Console;
+namespace Kiln.Server.Core;
 
 /// <summary>
 /// Who is making a change, for audit records and <c>who_created</c> fields. The REST API builds it from the
@@ -11,7 +8,7 @@ namespace Kiln.Server.Console;
 /// </summary>
 public sealed record Actor(string Type, string Id, string SourceIp)
 {
-    public static Actor Of(ImsCaller caller, HttpContext ctx) => new(caller.ActorType, caller.Actor, Kiln.Server.Console.Audit.SourceOf(ctx));
+    public static Actor Of(ImsCaller caller, HttpContext ctx) => new(caller.ActorType, caller.Actor, Core.Audit.SourceOf(ctx));
 
     public static Actor ForUser(long userId, string sourceIp) => new("user", UserIds.Format(userId), sourceIp);
 
@@ -19,7 +16,7 @@ public sealed record Actor(string Type, string Id, string SourceIp)
 
     /// <summary>Adds an audit record to the context; the caller's SaveChanges writes it with the change itself.</summary>
     public void Audit(KilnDb db, TimeProvider clock, long? orgId, string action, string target, string detail = "") =>
-        db.AuditRecords.Add(Kiln.Server.Console.Audit.Record(orgId, clock.GetUtcNow(), Type, Id, action, target, detail, SourceIp));
+        db.AuditRecords.Add(Core.Audit.Record(orgId, clock.GetUtcNow(), Type, Id, action, target, detail, SourceIp));
 }
 
 /// <summary>A refusal from a Console building block; REST maps it to <c>{"error_code","message"}</c>, the UI shows the message.</summary>

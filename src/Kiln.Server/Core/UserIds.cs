@@ -1,12 +1,14 @@
 using System.Globalization;
-using Kiln.Server.Ims;
 
-namespace Kiln.Server.Users;
+namespace Kiln.Server.Core;
 
 /// <summary>The <c>user_id</c> claim of a user token: <c>{numeric id}@kiln.local</c>.</summary>
 public static class UserIds
 {
     public const string Suffix = "@kiln.local";
+
+    /// <summary>The client id of user tokens: the kiln CLI signs in with the device flow under it.</summary>
+    public const string CliClientId = "kiln-cli";
 
     public static string Format(long userId) => userId.ToString(CultureInfo.InvariantCulture) + Suffix;
 
@@ -21,6 +23,6 @@ public static class UserIds
     public static bool TryGetUser(ImsCaller caller, out long id)
     {
         id = 0;
-        return !caller.IsCredential && caller.ClientId == DeviceFlow.CliClientId && TryParse(caller.UserId, out id);
+        return !caller.IsCredential && caller.ClientId == CliClientId && TryParse(caller.UserId, out id);
     }
 }

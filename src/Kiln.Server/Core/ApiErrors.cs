@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 
-namespace Kiln.Server.Hosting;
+namespace Kiln.Server.Core;
 
 /// <summary>The adobe.io gateway error body, <c>{"error_code","message"}</c>, used by Console and Firefly.</summary>
 public sealed record ApiError(

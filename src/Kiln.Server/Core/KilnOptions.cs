@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
 
-namespace Kiln.Server.Hosting;
+namespace Kiln.Server.Core;
 
 /// <summary>Top-level settings, section "Kiln". CLI flags map onto these keys.</summary>
 public sealed class KilnOptions

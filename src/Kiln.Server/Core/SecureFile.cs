@@ -1,4 +1,4 @@
-namespace Kiln.Server.Hosting;
+namespace Kiln.Server.Core;
 
 /// <summary>Writes files that hold secrets with mode 0600, atomically (write to a temp file, then rename).</summary>
 public static class SecureFile

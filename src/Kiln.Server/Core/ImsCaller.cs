@@ -1,6 +1,6 @@
 using System.Reflection;
 
-namespace Kiln.Server.Ims;
+namespace Kiln.Server.Core;
 
 /// <summary>The authenticated caller of a gated endpoint: a credential (S2S) or a user (device-flow token).</summary>
 public sealed record ImsCaller(

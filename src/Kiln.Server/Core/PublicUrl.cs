@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
 
-namespace Kiln.Server.Hosting;
+namespace Kiln.Server.Core;
 
 /// <summary>Builds absolute URLs that point back at this Kiln (status, cancel and file URLs).</summary>
 public sealed class PublicUrl(IOptions<KilnOptions> options, IHttpContextAccessor http)

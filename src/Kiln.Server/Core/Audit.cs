@@ -1,7 +1,6 @@
 using Kiln.Server.Data;
-using Kiln.Server.Ims;
 
-namespace Kiln.Server.Console;
+namespace Kiln.Server.Core;
 
 /// <summary>Builds audit records: who (user or credential), what, when and from where.</summary>
 public static class Audit

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 
-namespace Kiln.Server.Hosting;
+namespace Kiln.Server.Core;
 
 /// <summary>Identifier shapes from the contract (§6 item 9): numeric-string ids and 32-hex keys.</summary>
 public static class Ids

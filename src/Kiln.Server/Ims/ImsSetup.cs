@@ -1,0 +1,29 @@
+namespace Kiln.Server.Ims;
+
+/// <summary>Registration of the identity service.</summary>
+public static class ImsSetup
+{
+    public static IServiceCollection AddIms(this IServiceCollection services)
+    {
+        services.AddSingleton<SecretHasher>();
+        services.AddSingleton<KeyRing>();
+        services.AddSingleton<TokenIssuer>();
+        services.AddSingleton<TokenValidator>();
+        services.AddSingleton<CredentialCache>();
+        services.AddSingleton<RevocationList>();
+        services.AddSingleton<BruteForceGuard>();
+        services.AddSingleton<UsageTracker>();
+        services.AddSingleton<TokenService>();
+        services.AddSingleton<DeviceGrant>();
+        return services;
+    }
+
+    /// <summary>The identity service's background work: usage flushes and signing-key refresh.</summary>
+    public static IServiceCollection AddImsBackground(this IServiceCollection services)
+    {
+        services.AddSingleton<UsageFlusher>();
+        services.AddHostedService(sp => sp.GetRequiredService<UsageFlusher>());
+        services.AddHostedService<KeyRingRefresher>();
+        return services;
+    }
+}
