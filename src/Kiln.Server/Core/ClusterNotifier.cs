@@ -25,9 +25,13 @@ public readonly record struct ClusterMessage(string Payload, bool FromThisNode);
 /// The one way features tell each other, and the other nodes, that shared state changed. <see cref="Publish"/>
 /// delivers to this node's subscribers at once and, on PostgreSQL, to every other node through LISTEN/NOTIFY on
 /// channel <c>kiln_changes</c>. On SQLite there is one node and delivery is in-process only. When the listening
-/// connection drops, subscribers of <see cref="ClusterTopic.Resync"/> run after it is back.
+/// connection drops, subscribers of <see cref="ClusterTopic.Resync"/> run after it is back. Subscribers are singletons
+/// registered with <see cref="ClusterSubscribers.Add{T}"/>, created when Kiln starts so that they hear
+/// every message from then on.
 /// </summary>
-public sealed class ClusterNotifier(IOptions<KilnOptions> options, TimeProvider clock, ILogger<ClusterNotifier> log) : BackgroundService
+public sealed class ClusterNotifier(
+    IOptions<KilnOptions> options, IOptions<ClusterSubscribers> subscribers, IServiceProvider services, TimeProvider clock,
+    ILogger<ClusterNotifier> log) : BackgroundService
 {
     public const string Channel = "kiln_changes";
     private static readonly ClusterTopic[] Topics = Enum.GetValues<ClusterTopic>();
@@ -76,6 +80,12 @@ public sealed class ClusterNotifier(IOptions<KilnOptions> options, TimeProvider 
         }
     }
 
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        foreach (var type in subscribers.Value.Types) services.GetRequiredService(type); // each subscribes in its constructor
+        return base.StartAsync(cancellationToken);
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (!options.Value.UsesPostgres) return;
@@ -114,5 +124,18 @@ public sealed class ClusterNotifier(IOptions<KilnOptions> options, TimeProvider 
     {
         _source?.Dispose();
         base.Dispose();
+    }
+}
+
+/// <summary>The singletons that subscribe to the <see cref="ClusterNotifier"/>, created at start.</summary>
+public sealed class ClusterSubscribers
+{
+    public List<Type> Types { get; } = [];
+
+    /// <summary>Registers <typeparamref name="T"/> as a singleton that is created when Kiln starts (it subscribes in its constructor).</summary>
+    public static void Add<T>(IServiceCollection services) where T : class
+    {
+        services.AddSingleton<T>();
+        services.Configure<ClusterSubscribers>(s => s.Types.Add(typeof(T)));
     }
 }

@@ -57,16 +57,17 @@ public static class Outages
         _ => false,
     };
 
-    /// <summary>Writes the 503 for a request that failed on an outage.</summary>
+    /// <summary>Writes the 503 for a request that failed on an outage, in the failed endpoint's error dialect.</summary>
     public static Task WriteAsync(HttpContext ctx, Exception error)
     {
         var message = IsDiskFull(error)
             ? "Kiln's storage is full; retry later"
             : "Kiln's database or storage is unavailable; retry later";
         ctx.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return ctx.Request.Path.StartsWithSegments("/ims")
+        var dialect = ErrorDialects.Of(ctx);
+        return dialect == ErrorDialect.OAuth
             ? OAuthErrors.Error(ctx, "temporarily_unavailable", message, 503).ExecuteAsync(ctx)
-            : ApiErrors.Error(503, ErrorCode(ctx.Request.Path), message).ExecuteAsync(ctx);
+            : ApiErrors.Error(503, ErrorCode(dialect), message).ExecuteAsync(ctx);
     }
 
     /// <summary>
@@ -74,11 +75,10 @@ public static class Outages
     /// <c>model_not_loaded</c> for 503, its async calls (submit, status, cancel) only their enum, of which
     /// <c>runtime_error</c> is the fitting value; Kiln's own routes say <c>service_unavailable</c>.
     /// </summary>
-    public static string ErrorCode(PathString path)
+    public static string ErrorCode(ErrorDialect dialect) => dialect switch
     {
-        var p = path.Value ?? "";
-        if (path.StartsWithSegments("/v2")) return "model_not_loaded";
-        if (!path.StartsWithSegments("/v3")) return "service_unavailable";
-        return path.StartsWithSegments("/v3/images") && !p.EndsWith("-async", StringComparison.Ordinal) ? "model_not_loaded" : "runtime_error";
-    }
+        ErrorDialect.Firefly => "model_not_loaded",
+        ErrorDialect.FireflyJobs => "runtime_error",
+        _ => "service_unavailable",
+    };
 }

@@ -1,3 +1,4 @@
+using Kiln.Server.Core;
 using Kiln.Server.Storage;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -19,7 +20,7 @@ public static class FireflyServices
         services.AddSingleton<RenderPool>();
         services.AddSingleton<ImageRunner>();
         services.AddSingleton<JobSignal>();
-        services.AddSingleton<JobCancellations>();
+        ClusterSubscribers.Add<JobCancellations>(services);
         services.AddSingleton<OrgRateLimiter>();
         services.AddHostedService<JobWorker>();
         services.AddHostedService<CleanupService>();

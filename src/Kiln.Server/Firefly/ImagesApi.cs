@@ -18,11 +18,13 @@ public static class ImagesApi
 {
     public static RouteGroupBuilder MapImages(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/v3/images").RequireIms("firefly_api").AddEndpointFilter<OrgRateLimitFilter>().WithTags("Firefly");
+        var group = app.MapGroup("/v3/images").RequireIms("firefly_api").AddEndpointFilter<OrgRateLimitFilter>().WithTags("Firefly")
+            .WithErrorDialect(ErrorDialect.Firefly);
         foreach (var (path, op) in Operations.All)
         {
             group.MapPost("/" + path, (HttpContext ctx, ImsCaller caller, [AsParameters] ImageServices s) => SyncAsync(op, ctx, caller, s));
-            group.MapPost("/" + path + "-async", (HttpContext ctx, ImsCaller caller, [AsParameters] ImageServices s) => SubmitAsync(op, ctx, caller, s));
+            group.MapPost("/" + path + "-async", (HttpContext ctx, ImsCaller caller, [AsParameters] ImageServices s) => SubmitAsync(op, ctx, caller, s))
+                .WithErrorDialect(ErrorDialect.FireflyJobs);
         }
         return group;
     }

@@ -17,7 +17,7 @@ public static class JobsApi
 {
     public static RouteGroupBuilder MapJobs(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/v3").RequireIms("firefly_api").WithTags("Firefly");
+        var group = app.MapGroup("/v3").RequireIms("firefly_api").WithTags("Firefly").WithErrorDialect(ErrorDialect.FireflyJobs);
         group.MapGet("/status/{jobId}", StatusAsync);
         group.MapPut("/cancel/{jobId}", CancelAsync);
         return group;

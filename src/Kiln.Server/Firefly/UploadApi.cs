@@ -19,7 +19,7 @@ public static class UploadApi
 
     public static RouteGroupBuilder MapUploads(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/v2/storage").RequireIms("firefly_api").WithTags("Firefly");
+        var group = app.MapGroup("/v2/storage").RequireIms("firefly_api").WithTags("Firefly").WithErrorDialect(ErrorDialect.Firefly);
         group.MapPost("/image", UploadAsync);
         return group;
     }

@@ -42,7 +42,6 @@ public static class KilnApp
         services.AddSingleton(TimeProvider.System);
         services.AddHttpContextAccessor();
         services.AddSingleton<PublicUrl>();
-        services.AddProblemDetails();
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.Never);
         services.AddOpenApi();
         services.AddKilnData();
@@ -93,7 +92,7 @@ public static class KilnApp
         app.UseStatusCodePages(async ctx =>
         {
             var r = ctx.HttpContext.Response;
-            if (r.HasStarted || r.ContentLength > 0 || r.ContentType is not null || WebPaths.IsUi(ctx.HttpContext.Request.Path)) return;
+            if (r.HasStarted || r.ContentLength > 0 || r.ContentType is not null || ErrorDialects.Of(ctx.HttpContext) == ErrorDialect.Html) return;
             var code = r.StatusCode switch { 400 => "bad_request", 404 => "not_found", 405 => "method_not_allowed", 413 => "request_too_large", 415 => "invalid_content_type", _ => r.StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture) };
             await ApiErrors.Error(r.StatusCode, code, ReasonPhrase(r.StatusCode)).ExecuteAsync(ctx.HttpContext);
         });
@@ -108,10 +107,10 @@ public static class KilnApp
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteHealth });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = WriteHealth });
 
-        app.MapIms();
-        app.MapSecrets();
-        app.MapAudit();
-        app.MapConsole();
+        app.MapIms().WithErrorDialect(ErrorDialect.OAuth);
+        app.MapSecrets().WithErrorDialect(ErrorDialect.Gateway);
+        app.MapAudit().WithErrorDialect(ErrorDialect.Gateway);
+        app.MapConsole().WithErrorDialect(ErrorDialect.Gateway);
         app.MapFirefly();
         return app;
     }

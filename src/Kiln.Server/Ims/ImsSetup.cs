@@ -1,3 +1,5 @@
+using Kiln.Server.Core;
+
 namespace Kiln.Server.Ims;
 
 /// <summary>Registration of the identity service.</summary>
@@ -9,9 +11,9 @@ public static class ImsSetup
         services.AddSingleton<KeyRing>();
         services.AddSingleton<TokenIssuer>();
         services.AddSingleton<TokenValidator>();
-        services.AddSingleton<CredentialCache>();
-        services.AddSingleton<RevocationList>();
-        services.AddSingleton<BruteForceGuard>();
+        ClusterSubscribers.Add<CredentialCache>(services);
+        ClusterSubscribers.Add<RevocationList>(services);
+        ClusterSubscribers.Add<BruteForceGuard>(services);
         services.AddSingleton<UsageTracker>();
         services.AddSingleton<TokenService>();
         services.AddSingleton<DeviceGrant>();

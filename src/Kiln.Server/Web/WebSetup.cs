@@ -19,7 +19,7 @@ public static class WebSetup
     {
         services.AddOptions<WebOptions>().BindConfiguration(WebOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<WebOptions>, WebOptions.Validator>();
-        services.AddSingleton<LoginThrottle>();
+        ClusterSubscribers.Add<LoginThrottle>(services);
         services.AddRazorComponents();
 
         services.AddDataProtection().SetApplicationName("kiln");
@@ -61,32 +61,30 @@ public static class WebSetup
         var https = app.Services.GetRequiredService<IOptions<KilnOptions>>().Value.PublicBaseUrl?.StartsWith("https:", StringComparison.OrdinalIgnoreCase) == true;
         app.Use(async (ctx, next) =>
         {
-            if (!WebPaths.IsUi(ctx.Request.Path))
+            // The UI's endpoints say so in their metadata (every /console page, asset and unknown console URL).
+            if (ErrorDialects.Of(ctx) == ErrorDialect.Html)
             {
-                await next(ctx);
-                return;
+                // Behind a TLS-terminating proxy the public URL says https: cookies are Secure and anti-forgery expects it.
+                if (https) ctx.Request.Scheme = "https";
+                ctx.Response.OnStarting(() => { SecurityHeaders(ctx.Response.Headers); return Task.CompletedTask; });
             }
-            // Behind a TLS-terminating proxy the public URL says https: cookies are Secure and anti-forgery expects it.
-            if (https) ctx.Request.Scheme = "https";
-            ctx.Response.OnStarting(() => { SecurityHeaders(ctx.Response.Headers); return Task.CompletedTask; });
             await next(ctx);
-            // A console URL that matches no page: a short HTML answer (the API's JSON status pages skip UI paths).
-            var r = ctx.Response;
-            if (r.StatusCode == StatusCodes.Status404NotFound && !r.HasStarted && r.ContentType is null && r.ContentLength is null)
-            {
-                r.ContentType = "text/html; charset=utf-8";
-                await r.WriteAsync(NotFoundHtml, ctx.RequestAborted);
-            }
         });
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseAntiforgery();
 
-        app.MapGet(WebPaths.Root + "/assets/{name}", Assets.Serve).ExcludeFromDescription();
-        app.MapPost(WebPaths.Logout, LogoutAsync).ExcludeFromDescription();
-        app.MapRazorComponents<App>();
+        app.MapGet(WebPaths.Root + "/assets/{name}", Assets.Serve).ExcludeFromDescription().WithErrorDialect(ErrorDialect.Html);
+        app.MapPost(WebPaths.Logout, LogoutAsync).ExcludeFromDescription().WithErrorDialect(ErrorDialect.Html);
+        app.MapRazorComponents<App>(); // the pages say [ErrorDialect(Html)] (Components/_Imports.razor); /_framework stays JSON
+        // A console URL that matches no page: a short HTML answer. The Console REST API's prefixes keep their JSON 404.
+        app.MapFallback(WebPaths.Root + "/{**path}", NotFoundPage).WithErrorDialect(ErrorDialect.Html);
+        foreach (var api in WebPaths.ApiPrefixes)
+            app.MapFallback(api + "/{**path}", () => ApiErrors.NotFound()).WithErrorDialect(ErrorDialect.Gateway);
         return app;
     }
+
+    private static IResult NotFoundPage() => Results.Content(NotFoundHtml, "text/html; charset=utf-8", statusCode: StatusCodes.Status404NotFound);
 
     private const string NotFoundHtml = """
         <!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -124,15 +122,15 @@ public static class WebSetup
     }
 }
 
-/// <summary>Which paths are the UI (HTML) and which are the Console REST API (JSON) under the shared <c>/console</c> prefix.</summary>
+/// <summary>The UI's paths under the <c>/console</c> prefix it shares with the Console REST API.</summary>
 public static class WebPaths
 {
     public const string Root = "/console";
     public const string Login = "/console/login";
     public const string Logout = "/console/logout";
 
-    public static bool IsUi(PathString path) =>
-        path.StartsWithSegments(Root) && !path.StartsWithSegments(Root + "/organizations") && !path.StartsWithSegments(Root + "/clients");
+    /// <summary>The Console REST API's prefixes under <see cref="Root"/>; everything else there is the UI.</summary>
+    public static readonly string[] ApiPrefixes = [Root + "/organizations", Root + "/clients"];
 
     public static string Projects(long orgId) => $"{Root}/projects/{orgId}";
     public static string Project(long orgId, long projectId) => $"{Root}/projects/{orgId}/{projectId}/overview";

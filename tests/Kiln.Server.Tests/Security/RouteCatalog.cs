@@ -118,6 +118,7 @@ public static class RouteCatalog
     /// <summary>The app's routes in scope: everything behind the IMS gate, and everything under /console, /v2 and /v3.</summary>
     public static List<string> AppRoutes(IServiceProvider services) =>
         services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .Where(e => e.Order != int.MaxValue) // fallbacks answer only URLs that match no route: the not-found pages
             .Where(e => e.Metadata.GetMetadata<ImsGateMetadata>() is not null || InScope(e.RoutePattern.RawText ?? ""))
             .SelectMany(e => (e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? ["*"]).Select(m => $"{m} {Normalize(e.RoutePattern.RawText!)}"))
             .Distinct().Order(StringComparer.Ordinal).ToList();
