@@ -38,9 +38,6 @@ public sealed record ImageSpec
     public SourceRef? StyleReference { get; init; }
     public SourceRef? StructureReference { get; init; }
     public int? StructureStrength { get; init; }
-
-    public IEnumerable<SourceRef> AllSources() =>
-        new[] { Source, Mask, StyleReference, StructureReference }.OfType<SourceRef>();
 }
 
 public static class Operations
@@ -55,8 +52,6 @@ public static class Operations
     ];
 
     public static string PathOf(ImageOperation op) => All.First(x => x.Op == op).Path;
-
-    public static ImageOperation? Parse(string path) => All.FirstOrDefault(x => x.Path == path) is { Path: not null } m ? m.Op : null;
 
     /// <summary>Generate and object composite echo <c>contentClass</c> (§3.6).</summary>
     public static bool EchoesContentClass(ImageOperation op) => op is ImageOperation.Generate or ImageOperation.ObjectComposite;
