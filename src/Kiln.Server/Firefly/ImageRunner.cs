@@ -49,7 +49,6 @@ public sealed class ImageRunner(
         var now = clock.GetUtcNow();
         var tasks = spec.Seeds.Select((seed, i) => pool.RunAsync(async () =>
         {
-            if (options.Value.TestDelayMs > 0) await Task.Delay(options.Value.TestDelayMs, ct);
             var request = new GenerationRequest
             {
                 Operation = spec.Operation, Width = width, Height = height, Seed = seed,
