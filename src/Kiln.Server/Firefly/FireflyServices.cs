@@ -17,6 +17,7 @@ public static class FireflyServices
         services.AddSingleton<SourceFetcher>();
         services.AddSingleton<SourceResolver>();
         services.AddSingleton<RenderPool>();
+        services.AddSingleton<JobStore>();
         services.AddSingleton<ImageRunner>();
         services.AddSingleton<JobSignal>();
         services.AddSingleton<JobCancellations>();

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Kiln.Server.Generation;
 
 namespace Kiln.Server.Firefly;
@@ -38,6 +39,11 @@ public sealed record ImageSpec
     public SourceRef? StyleReference { get; init; }
     public SourceRef? StructureReference { get; init; }
     public int? StructureStrength { get; init; }
+
+    /// <summary>The form a job stores (<see cref="Data.Job.Request"/>).</summary>
+    public string ToJson() => JsonSerializer.Serialize(this, JsonSerializerOptions.Web);
+
+    public static ImageSpec FromJson(string json) => JsonSerializer.Deserialize<ImageSpec>(json, JsonSerializerOptions.Web)!;
 }
 
 public static class Operations
