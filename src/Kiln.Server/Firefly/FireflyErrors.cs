@@ -34,8 +34,20 @@ public sealed class FireflyException(int status, string code, string message, IR
     public FireflyError Body => new(Code, Message, Errors);
 }
 
+/// <summary>
+/// A request refused by a rule, returned as a value (an exception is for outages and bugs): the status, the
+/// Firefly error code and message, and the seconds for a Retry-After header.
+/// </summary>
+public sealed record Refusal(int Status, string Code, string Message, int? RetryAfter = null);
+
 public static class FireflyErrors
 {
+    public static JsonHttpResult<FireflyError> Result(Refusal r, HttpContext ctx)
+    {
+        if (r.RetryAfter is { } s) ctx.Response.Headers.RetryAfter = s.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return Error(r.Status, r.Code, r.Message);
+    }
+
     public static JsonHttpResult<FireflyError> Result(FireflyException e, HttpContext ctx)
     {
         if (e.RetryAfter is { } s) ctx.Response.Headers.RetryAfter = s.ToString(System.Globalization.CultureInfo.InvariantCulture);

@@ -39,9 +39,6 @@ public sealed class FireflyOptions
     public List<string> AllowedPrivateSourceAddresses { get; set; } = [];
     public TimeSpan SourceTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Debug only: sleeps this long before each image, so tests can catch a job mid-flight. Never set in production.</summary>
-    public int TestDelayMs { get; set; }
-
     public RateLimitOptions RateLimit { get; set; } = new();
 
     public sealed class RateLimitOptions

@@ -18,6 +18,7 @@ public static class FireflyServices
         services.AddSingleton<SourceFetcher>();
         services.AddSingleton<SourceResolver>();
         services.AddSingleton<RenderPool>();
+        services.AddSingleton<JobStore>();
         services.AddSingleton<ImageRunner>();
         services.AddSingleton<JobSignal>();
         ClusterSubscribers.Add<JobCancellations>(services);

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 using Kiln.Server.Data;
 using Kiln.Server.Generation;
@@ -15,68 +16,82 @@ public sealed record RunResult(int Width, int Height, string? ContentClass, List
     public static RunResult FromJson(string json) => JsonSerializer.Deserialize<RunResult>(json, JsonSerializerOptions.Web)!;
 }
 
-/// <summary>Runs a resolved <see cref="ImageSpec"/>: loads inputs, renders each variation in the pool, stores the JPEGs.</summary>
-public sealed class ImageRunner(
-    IImageGenerator generator, RenderPool pool, SourceResolver sources, IBlobStore store, TimeProvider clock, IOptions<FireflyOptions> options)
+/// <summary>A sync run: the stored result, or the refusal that kept it from rendering.</summary>
+public sealed class SyncRun
 {
-    /// <summary>
-    /// Renders every variation (in parallel, bounded by the pool). <paramref name="progress"/> gets 0..100.
-    /// <paramref name="outputId"/> (a job's) makes the output keys deterministic, so a retried job overwrites
-    /// its earlier attempt's files instead of adding new ones; null: random keys.
-    /// </summary>
-    public async Task<(RunResult Result, List<StoredBlob> Blobs)> RunAsync(
-        ImageSpec spec, long orgId, IProgress<int>? progress, CancellationToken ct, string? outputId = null)
+    private SyncRun(RunResult? result, Refusal? refusal) => (Result, Refusal) = (result, refusal);
+
+    public RunResult? Result { get; }
+    public Refusal? Refusal { get; }
+
+    [MemberNotNullWhen(true, nameof(Refusal))]
+    [MemberNotNullWhen(false, nameof(Result))]
+    public bool IsRefused => Refusal is not null;
+
+    public static SyncRun Done(RunResult result) => new(result, null);
+    public static SyncRun Refused(Refusal refusal) => new(null, refusal);
+}
+
+/// <summary>
+/// The one way an image request goes: its sources are resolved (upload ids, Kiln's own URLs, the host allow-list),
+/// a sync request is admitted to the <see cref="RenderPool"/>, the inputs are loaded, every variation is rendered in the
+/// pool, and the JPEGs are stored together with their <see cref="StoredBlob"/> rows. The sync handler calls
+/// <see cref="RunAsync"/>; the async submit calls <see cref="SubmitAsync"/> (resolve, then a pending job) and the
+/// <see cref="JobWorker"/> calls <see cref="RunJobAsync"/> for each job it claims.
+/// </summary>
+public sealed partial class ImageRunner(
+    IImageGenerator generator, RenderPool pool, SourceResolver sources, IBlobStore store, JobStore jobs, JobSignal signal,
+    IServiceScopeFactory scopes, TimeProvider clock, IOptions<FireflyOptions> options)
+{
+    /// <summary>What a sync request gets when the pool's queue is full.</summary>
+    public static readonly Refusal Busy = new(429, "rate_limited", "Kiln is busy rendering; retry later", RetryAfter: 2);
+
+    /// <summary>Runs a sync request: resolve, admit (or refuse with <see cref="Busy"/>), render, store files and rows.</summary>
+    public async Task<SyncRun> RunAsync(ImageSpec spec, long orgId, KilnDb db, CancellationToken ct)
     {
-        var source = await sources.LoadAsync(spec, spec.Source, ct);
-        var mask = await sources.LoadAsync(spec, spec.Mask, ct);
-        var styleRef = await sources.LoadAsync(spec, spec.StyleReference, ct);
-        var structureRef = await sources.LoadAsync(spec, spec.StructureReference, ct);
-
-        int width, height;
-        if (spec.Width is { } w && spec.Height is { } h) (width, height) = (w, h);
-        else if (source is not null && ImageInspector.Dimensions(source) is { } d) (width, height) = (Math.Min(d.Width, 4096), Math.Min(d.Height, 4096));
-        else (width, height) = (2048, 2048);
-        if (spec.Operation == ImageOperation.Fill && mask is not null && ImageInspector.Dimensions(mask) is { } md && Math.Max(md.Width, md.Height) < 600)
-            throw FireflyException.Invalid(SourceResolver.LocOf(spec, spec.Mask!), "the mask's larger side must be at least 600 px");
-
-        var done = new double[spec.Seeds.Count];
-        void Report(int i, double f)
+        spec = await sources.ResolveAsync(spec, orgId, db, ct);
+        if (!pool.TryAdmit()) return SyncRun.Refused(Busy);
+        Rendered rendered;
+        try
         {
-            done[i] = f;
-            progress?.Report((int)Math.Floor(done.Sum() / done.Length * 100));
+            rendered = await RenderAsync(spec, orgId, null, null, ct);
         }
-
-        var now = clock.GetUtcNow();
-        var tasks = spec.Seeds.Select((seed, i) => pool.RunAsync(async () =>
+        finally
         {
-            if (options.Value.TestDelayMs > 0) await Task.Delay(options.Value.TestDelayMs, ct);
-            var request = new GenerationRequest
-            {
-                Operation = spec.Operation, Width = width, Height = height, Seed = seed,
-                Prompt = spec.Prompt, NegativePrompt = spec.NegativePrompt, ContentClass = spec.ContentClass,
-                StylePresets = spec.StylePresets, StyleStrength = spec.StyleStrength, VisualIntensity = spec.VisualIntensity,
-                Tileable = spec.Tileable, Source = source, Mask = mask, InvertMask = spec.InvertMask, Placement = spec.Placement,
-                StyleReference = styleRef, StructureReference = structureRef, StructureStrength = spec.StructureStrength,
-            };
-            GeneratedImage image;
-            try
-            {
-                image = await generator.GenerateAsync(request, new Progress<double>(f => Report(i, Math.Clamp(f, 0, 0.99))), ct);
-            }
-            catch (InvalidImageInputException e)
-            {
-                throw FireflyException.Invalid(SourceResolver.LocOf(spec, spec.Source ?? spec.Mask!), e.Message);
-            }
-            var id = outputId is null ? Guid.NewGuid().ToString("N") : $"{outputId}-{i}";
-            var key = $"outputs/{orgId}/{id}.jpg";
-            using (var ms = new MemoryStream(image.Jpeg, writable: false)) await store.PutAsync(key, ms, "image/jpeg", ct);
-            Report(i, 1);
-            var blob = new StoredBlob { Id = id, OrgId = orgId, Kind = "output", Key = key, ContentType = "image/jpeg", Size = image.Jpeg.Length, CreatedAt = now, ExpiresAt = now + options.Value.ResultLifetime };
-            return (Output: new StoredOutput(seed, key), Blob: blob, image.ContentClass);
-        }, ct)).ToList();
-
-        var results = await Task.WhenAll(tasks);
-        var contentClass = Operations.EchoesContentClass(spec.Operation) ? spec.ContentClass ?? results[0].ContentClass : null;
-        return (new RunResult(width, height, contentClass, results.Select(r => r.Output).ToList()), results.Select(r => r.Blob).ToList());
+            pool.Leave();
+        }
+        db.StoredBlobs.AddRange(rendered.Rows);
+        await db.SaveChangesAsync(ct);
+        return SyncRun.Done(rendered.Result);
     }
+
+    /// <summary>Accepts an async request: resolves its sources now (the job stores them resolved) and queues the job.</summary>
+    public async Task<Job> SubmitAsync(ImageSpec spec, long orgId, string clientId, KilnDb db, CancellationToken ct)
+    {
+        spec = await sources.ResolveAsync(spec, orgId, db, ct);
+        var job = await jobs.AddAsync(db, spec, orgId, clientId);
+        signal.Notify();
+        return job;
+    }
+
+    /// <summary>
+    /// Runs a claimed job. Output keys are fixed per job, so a retry overwrites an earlier attempt's files. The result
+    /// and the output rows are written in one transaction, only while this node still holds the job: false when it
+    /// no longer does (canceled or taken over), and the result is discarded.
+    /// </summary>
+    public async Task<bool> RunJobAsync(Job job, IProgress<int> progress, CancellationToken ct)
+    {
+        var rendered = await RenderAsync(ImageSpec.FromJson(job.Request), job.OrgId, progress, OutputId(job.Id), ct);
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<KilnDb>();
+        await using var tx = await db.Database.BeginTransactionAsync(CancellationToken.None);
+        if (!await jobs.SucceedAsync(db, job.Id, rendered.Result)) return false;
+        db.StoredBlobs.AddRange(rendered.Rows);
+        await db.SaveChangesAsync(CancellationToken.None);
+        await tx.CommitAsync(CancellationToken.None);
+        return true;
+    }
+
+    /// <summary>The job's uuid without dashes: output keys are <c>outputs/&lt;org&gt;/&lt;uuid&gt;-&lt;index&gt;.jpg</c>.</summary>
+    internal static string OutputId(string jobId) => jobId[(jobId.LastIndexOf(':') + 1)..].Replace("-", "", StringComparison.Ordinal);
 }

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Kiln.Server.Generation;
 
 namespace Kiln.Server.Firefly;
@@ -39,8 +40,10 @@ public sealed record ImageSpec
     public SourceRef? StructureReference { get; init; }
     public int? StructureStrength { get; init; }
 
-    public IEnumerable<SourceRef> AllSources() =>
-        new[] { Source, Mask, StyleReference, StructureReference }.OfType<SourceRef>();
+    /// <summary>The form a job stores (<see cref="Data.Job.Request"/>).</summary>
+    public string ToJson() => JsonSerializer.Serialize(this, JsonSerializerOptions.Web);
+
+    public static ImageSpec FromJson(string json) => JsonSerializer.Deserialize<ImageSpec>(json, JsonSerializerOptions.Web)!;
 }
 
 public static class Operations
@@ -55,8 +58,6 @@ public static class Operations
     ];
 
     public static string PathOf(ImageOperation op) => All.First(x => x.Op == op).Path;
-
-    public static ImageOperation? Parse(string path) => All.FirstOrDefault(x => x.Path == path) is { Path: not null } m ? m.Op : null;
 
     /// <summary>Generate and object composite echo <c>contentClass</c> (§3.6).</summary>
     public static bool EchoesContentClass(ImageOperation op) => op is ImageOperation.Generate or ImageOperation.ObjectComposite;

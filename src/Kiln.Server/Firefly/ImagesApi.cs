@@ -8,12 +8,10 @@ using Microsoft.Extensions.Options;
 
 namespace Kiln.Server.Firefly;
 
-/// <summary>What the image handlers need, bound in one go.</summary>
-public sealed record ImageServices(
-    KilnDb Db, ImageRunner Runner, SourceResolver Sources, IBlobStore Store, RenderPool Pool, JobSignal Signal,
-    PublicUrl PublicUrl, TimeProvider Clock, IOptions<StorageOptions> Storage, IOptions<FireflyOptions> Options);
-
-/// <summary>The image operations of §3.2, sync (<c>/v3/images/{op}</c>) and async (<c>/v3/images/{op}-async</c>).</summary>
+/// <summary>
+/// The image operations of §3.2, sync (<c>/v3/images/{op}</c>) and async (<c>/v3/images/{op}-async</c>). The handlers
+/// read and validate the body; everything after that is the <see cref="ImageRunner"/>'s.
+/// </summary>
 public static class ImagesApi
 {
     public static RouteGroupBuilder MapImages(this IEndpointRouteBuilder app)
@@ -22,37 +20,26 @@ public static class ImagesApi
             .WithErrorDialect(ErrorDialect.Firefly);
         foreach (var (path, op) in Operations.All)
         {
-            group.MapPost("/" + path, (HttpContext ctx, ImsCaller caller, [AsParameters] ImageServices s) => SyncAsync(op, ctx, caller, s));
-            group.MapPost("/" + path + "-async", (HttpContext ctx, ImsCaller caller, [AsParameters] ImageServices s) => SubmitAsync(op, ctx, caller, s))
+            group.MapPost("/" + path, (HttpContext ctx, ImsCaller caller, KilnDb db, ImageRunner runner, IBlobStore store, IOptions<StorageOptions> storage) =>
+                SyncAsync(op, ctx, caller, db, runner, store, storage.Value));
+            group.MapPost("/" + path + "-async", (HttpContext ctx, ImsCaller caller, KilnDb db, ImageRunner runner, IBlobStore store, PublicUrl url,
+                TimeProvider clock, IOptions<FireflyOptions> options) => SubmitAsync(op, ctx, caller, db, runner, url, new FileParts(caller, db, store, clock, options.Value)))
                 .WithErrorDialect(ErrorDialect.FireflyJobs);
         }
         return group;
     }
 
     private static async Task<Results<Ok<ImagesResponse>, JsonHttpResult<FireflyError>>> SyncAsync(
-        ImageOperation op, HttpContext ctx, ImsCaller caller, ImageServices s)
+        ImageOperation op, HttpContext ctx, ImsCaller caller, KilnDb db, ImageRunner runner, IBlobStore store, StorageOptions storage)
     {
         var ct = ctx.RequestAborted;
         try
         {
             var root = await RequestBody.ReadAsync(ctx, isAsync: false, null, ct);
             var spec = ImageRequestParser.Parse(root, op, isAsync: false, null);
-            spec = await s.Sources.ResolveAsync(spec, caller.OrgId, s.Db, ct);
-            if (!s.Pool.TryAdmit())
-                throw new FireflyException(429, "rate_limited", "Kiln is busy rendering; retry later") { RetryAfter = 2 };
-            RunResult result;
-            List<StoredBlob> blobs;
-            try
-            {
-                (result, blobs) = await s.Runner.RunAsync(spec, caller.OrgId, null, ct);
-            }
-            finally
-            {
-                s.Pool.Leave();
-            }
-            s.Db.StoredBlobs.AddRange(blobs);
-            await s.Db.SaveChangesAsync(ct);
-            return TypedResults.Ok(await result.AsResponseAsync(s.Store, s.Storage.Value.UrlLifetime, ct));
+            var run = await runner.RunAsync(spec, caller.OrgId, db, ct);
+            if (run.IsRefused) return FireflyErrors.Result(run.Refusal, ctx);
+            return TypedResults.Ok(await run.Result.AsResponseAsync(store, storage.UrlLifetime, ct));
         }
         catch (FireflyException e)
         {
@@ -66,25 +53,15 @@ public static class ImagesApi
     }
 
     private static async Task<Results<Accepted<AsyncAccepted>, JsonHttpResult<FireflyError>>> SubmitAsync(
-        ImageOperation op, HttpContext ctx, ImsCaller caller, ImageServices s)
+        ImageOperation op, HttpContext ctx, ImsCaller caller, KilnDb db, ImageRunner runner, PublicUrl url, FileParts files)
     {
         var ct = ctx.RequestAborted;
         try
         {
-            var root = await RequestBody.ReadAsync(ctx, isAsync: true, (bytes, part) => StoreFileAsync(bytes, part, caller, s, ct), ct);
+            var root = await RequestBody.ReadAsync(ctx, isAsync: true, (bytes, part) => files.StoreAsync(bytes, part, ct), ct);
             var spec = ImageRequestParser.Parse(root, op, isAsync: true, ctx.Request.Headers["x-model-version"].ToString());
-            spec = await s.Sources.ResolveAsync(spec, caller.OrgId, s.Db, ct);
-            var now = s.Clock.GetUtcNow();
-            var job = new Job
-            {
-                Id = JobStates.NewId(), OrgId = caller.OrgId, ClientId = caller.ClientId, Operation = Operations.PathOf(op),
-                Request = System.Text.Json.JsonSerializer.Serialize(spec, System.Text.Json.JsonSerializerOptions.Web),
-                Status = JobStates.Pending, CreatedAt = now, UpdatedAt = now,
-            };
-            s.Db.Jobs.Add(job);
-            await s.Db.SaveChangesAsync(CancellationToken.None); // committed before the 202
-            s.Signal.Notify();
-            var accepted = Links(job.Id, s.PublicUrl, ctx);
+            var job = await runner.SubmitAsync(spec, caller.OrgId, caller.ClientId, db, ct);
+            var accepted = Links(job.Id, url, ctx);
             return TypedResults.Accepted(accepted.StatusUrl, accepted);
         }
         catch (FireflyException e)
@@ -101,10 +78,14 @@ public static class ImagesApi
         return body;
     }
 
-    private static async Task<string> StoreFileAsync(byte[] bytes, string part, ImsCaller caller, ImageServices s, CancellationToken ct)
+    /// <summary>Stores the <c>files</c> parts of a multipart async request as uploads of the caller's org.</summary>
+    private sealed record FileParts(ImsCaller Caller, KilnDb Db, IBlobStore Store, TimeProvider Clock, FireflyOptions Options)
     {
-        if (bytes.Length > s.Options.Value.MaxUploadBytes) throw RequestBody.TooLarge(s.Options.Value.MaxUploadBytes);
-        var (type, _, _) = ImageInspector.Check(bytes, s.Options.Value.MaxSourcePixels, ["body", part]);
-        return await Uploads.StoreAsync(bytes, type, caller.OrgId, s.Db, s.Store, s.Clock, s.Options.Value.UploadLifetime, ct);
+        public async Task<string> StoreAsync(byte[] bytes, string part, CancellationToken ct)
+        {
+            if (bytes.Length > Options.MaxUploadBytes) throw RequestBody.TooLarge(Options.MaxUploadBytes);
+            var (type, _, _) = ImageInspector.Check(bytes, Options.MaxSourcePixels, ["body", part]);
+            return await Uploads.StoreAsync(bytes, type, Caller.OrgId, Db, Store, Clock, Options.UploadLifetime, ct);
+        }
     }
 }

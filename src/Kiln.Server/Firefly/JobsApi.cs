@@ -3,7 +3,6 @@ using Kiln.Server.Data;
 using Kiln.Server.Ims;
 using Kiln.Server.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace Kiln.Server.Firefly;
@@ -28,27 +27,21 @@ public static class JobsApi
     private static JsonHttpResult<FireflyError> Unknown() => FireflyErrors.Error(404, "unknown_job_id", "Unknown job id");
 
     private static async Task<Results<Ok<JobStatus>, JsonHttpResult<FireflyError>>> StatusAsync(
-        string jobId, ImsCaller caller, KilnDb db, IBlobStore store, IOptions<StorageOptions> storage, CancellationToken ct)
+        string jobId, ImsCaller caller, KilnDb db, JobStore jobs, IBlobStore store, IOptions<StorageOptions> storage, CancellationToken ct)
     {
-        var id = Normalize(jobId);
-        var job = await db.Jobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == id && j.OrgId == caller.OrgId, ct);
+        var job = await jobs.FindAsync(db, Normalize(jobId), caller.OrgId, ct);
         if (job is null) return Unknown();
         return TypedResults.Ok(await job.AsStatusAsync(store, storage.Value.UrlLifetime, ct));
     }
 
     private static async Task<Results<Ok<JobStatus>, JsonHttpResult<FireflyError>>> CancelAsync(
-        string jobId, ImsCaller caller, KilnDb db, IBlobStore store, IOptions<StorageOptions> storage, JobCancellations running,
-        TimeProvider clock, CancellationToken ct)
+        string jobId, ImsCaller caller, KilnDb db, JobStore jobs, IBlobStore store, IOptions<StorageOptions> storage, JobCancellations running,
+        CancellationToken ct)
     {
         var id = Normalize(jobId);
-        var now = clock.GetUtcNow();
-        var changed = await db.Jobs
-            .Where(j => j.Id == id && j.OrgId == caller.OrgId && (j.Status == JobStates.Pending || j.Status == JobStates.Running))
-            .ExecuteUpdateAsync(u => u.SetProperty(j => j.Status, JobStates.Canceled).SetProperty(j => j.CancelRequested, true)
-                .SetProperty(j => j.UpdatedAt, now).SetProperty(j => j.LeaseOwner, (string?)null), ct);
-        var job = await db.Jobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == id && j.OrgId == caller.OrgId, ct);
+        var (job, canceled) = await jobs.CancelAsync(db, id, caller.OrgId, ct);
         if (job is null) return Unknown();
-        if (changed == 0)
+        if (!canceled)
         {
             return job.Status == JobStates.Canceled
                 ? FireflyErrors.Error(409, "job_already_canceled", "The job was already canceled")

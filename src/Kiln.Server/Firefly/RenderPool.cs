@@ -5,7 +5,7 @@ namespace Kiln.Server.Firefly;
 /// <summary>
 /// The bounded worker pool: at most <see cref="FireflyOptions.Workers"/> images render at once on this node,
 /// sync requests and async jobs alike, so memory stays bounded. Sync requests are admitted up to
-/// <see cref="FireflyOptions.QueueLimit"/>; beyond that the caller answers 429 with Retry-After.
+/// <see cref="FireflyOptions.QueueLimit"/>; beyond that the <see cref="ImageRunner"/> refuses them (429 with Retry-After).
 /// </summary>
 public sealed class RenderPool(IOptions<FireflyOptions> options)
 {

@@ -31,9 +31,6 @@ internal sealed class SeededRandom(ulong seed)
     public bool Chance(float p) => NextFloat() < p;
 
     public T Pick<T>(IReadOnlyList<T> items) => items[Next(0, items.Count)];
-
-    /// <summary>A child generator whose stream does not depend on how much of this one is used later.</summary>
-    public SeededRandom Fork(string purpose) => new(StableHash.Mix(NextULong(), StableHash.Of(purpose)));
 }
 
 /// <summary>FNV-1a 64 over UTF-8, plus a mixer: stable across processes, machines and .NET versions.</summary>

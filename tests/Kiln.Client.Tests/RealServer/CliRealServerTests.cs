@@ -80,7 +80,7 @@ public sealed class CliRealServerTests : IDisposable
     [Fact]
     public async Task Jobs_status_and_cancel_on_a_real_slow_job()
     {
-        _kiln.With("Kiln:Firefly:TestDelayMs", "30000").Start();
+        _kiln.WithSlowGenerator(30000).Start();
         var submitted = await _cli.RunAsync(Args("generate", "slow", "--size", "1024x1024", "--async"));
         Assert.True(submitted.Code == 0, submitted.ToString());
         var jobId = submitted.Out.Trim();

@@ -102,7 +102,7 @@ public sealed class FireflyRealServerTests : IDisposable
     [Fact]
     public async Task A_slow_job_can_be_canceled_and_waiting_on_it_reports_job_canceled()
     {
-        _kiln.With("Kiln:Firefly:TestDelayMs", "20000").Start();
+        _kiln.WithSlowGenerator(20000).Start();
         using var h = Harness();
         var job = await h.Firefly.SubmitAsync(new GenerateImagesRequest { Prompt = "slow", Size = new(1024, 1024) });
 
@@ -116,7 +116,7 @@ public sealed class FireflyRealServerTests : IDisposable
     [Fact]
     public async Task Waiting_on_a_slow_job_stops_at_the_overall_timeout_or_on_cancellation()
     {
-        _kiln.With("Kiln:Firefly:TestDelayMs", "20000").Start();
+        _kiln.WithSlowGenerator(20000).Start();
         using var h = Harness();
         var job = await h.Firefly.SubmitAsync(new GenerateImagesRequest { Prompt = "slow", Size = new(1024, 1024) });
 

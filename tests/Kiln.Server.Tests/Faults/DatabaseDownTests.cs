@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Kiln.Server.Tests.Infrastructure;
 using Kiln.Server.Tests.ScaleOut;
+using Kiln.TestSupport;
 
 namespace Kiln.Server.Tests.Faults;
 
@@ -28,7 +29,7 @@ public sealed class DatabaseDownTests : IDisposable
         var env = new Dictionary<string, string>
         {
             ["Kiln__Firefly__JobLease"] = "00:00:05",     // a job orphaned by the outage is re-queued soon after it ends
-            ["Kiln__Firefly__TestDelayMs"] = "2000",      // keeps the first job in flight when the database stops
+            [SlowGenerator.DelayVariable] = "2000",       // keeps the first job in flight when the database stops
             ["Kiln__Ims__UsageFlushInterval"] = "00:00:01", // the background flush meets the outage, then the recovery
         };
         if (TestStorage.IsS3) foreach (var (k, v) in NodeKit.S3Env(TestStorage.NewBucket())) env[k] = v;

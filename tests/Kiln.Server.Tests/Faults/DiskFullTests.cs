@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Kiln.Server.Tests.Infrastructure;
 using Microsoft.Data.Sqlite;
+using Kiln.TestSupport;
 
 namespace Kiln.Server.Tests.Faults;
 
@@ -23,7 +24,7 @@ public sealed class DiskFullTests : IDisposable
     [Fact]
     public async Task Full_data_disk_answers_503_for_writes_keeps_reads_and_recovers_when_space_is_freed()
     {
-        var env = new Dictionary<string, string> { ["Kiln__Firefly__TestDelayMs"] = "1500", ["Kiln__Firefly__JobLease"] = "00:00:05" };
+        var env = new Dictionary<string, string> { [SlowGenerator.DelayVariable] = "1500", ["Kiln__Firefly__JobLease"] = "00:00:05" };
         await using var node = await KilnProcess.StartAsync(_disk.Dir, env: env); // local blob storage in both passes
         var demo = await ScaleOut.NodeKit.DemoAsync(_disk.Dir);
         using var anon = Outage.Http(node);

@@ -23,7 +23,7 @@ public sealed class JobTests : IDisposable
     [Fact]
     public async Task Running_job_reports_progress_then_succeeds_and_the_encoded_urn_works()
     {
-        _kiln.With("Kiln:Firefly:TestDelayMs", "1500").Start();
+        _kiln.WithSlowGenerator(1500).Start();
         var (http, statusUrl, _, jobId) = await SubmitAsync("""{"prompt":"x","numVariations":2,"size":{"width":1024,"height":1024}}""");
         var running = await FireflyKit.PollAsync(http, statusUrl, j => j.GetProperty("status").GetString() == "running");
         Assert.InRange(running.GetProperty("progress").GetDouble(), 0, 100);
@@ -35,7 +35,7 @@ public sealed class JobTests : IDisposable
     [Fact]
     public async Task Cancel_stops_a_running_job_and_a_second_cancel_is_409()
     {
-        _kiln.With("Kiln:Firefly:TestDelayMs", "30000").Start();
+        _kiln.WithSlowGenerator(30000).Start();
         var (http, statusUrl, cancelUrl, jobId) = await SubmitAsync("""{"prompt":"x","size":{"width":1024,"height":1024}}""");
         await FireflyKit.PollAsync(http, statusUrl, j => j.GetProperty("status").GetString() == "running");
 

@@ -51,7 +51,7 @@ public sealed class RateLimitTests : IDisposable
     [Fact]
     public async Task Full_sync_queue_answers_429_with_retry_after_instead_of_queueing()
     {
-        _kiln.With("Kiln:Firefly:Workers", "1").With("Kiln:Firefly:QueueLimit", "1").With("Kiln:Firefly:TestDelayMs", "3000").Start();
+        _kiln.With("Kiln:Firefly:Workers", "1").With("Kiln:Firefly:QueueLimit", "1").WithSlowGenerator(3000).Start();
         using var http = await _kiln.DemoClientAsync();
         var first = http.PostRawAsync("/v3/images/generate", Body);
         await Task.Delay(500);

@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using Kiln.Server.Hosting;
 using Kiln.Server.Tests.Infrastructure;
+using Kiln.TestSupport;
 
 namespace Kiln.Server.Tests.Firefly;
 
@@ -19,7 +20,7 @@ public sealed class RestartTests : IDisposable
     public async Task Job_in_flight_survives_kill_9_and_restart()
     {
         var port = KilnProcess.FreePort();
-        var slow = new Dictionary<string, string> { ["Kiln__Firefly__TestDelayMs"] = "20000" };
+        var slow = new Dictionary<string, string> { [SlowGenerator.DelayVariable] = "20000" };
         string statusUrl;
         HttpClient http;
         await using (var first = await KilnProcess.StartAsync(_dataDir, port, slow))

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Kiln.Server.Core;
 using Kiln.Server.Hosting;
+using Kiln.TestSupport;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
@@ -56,6 +57,9 @@ public class KilnFactory : WebApplicationFactory<Program>
         _services.Add(configure);
         return this;
     }
+
+    /// <summary>Slows the engine down by <paramref name="delayMs"/> before each image, so a test can catch a request or job mid-flight.</summary>
+    public KilnFactory WithSlowGenerator(int delayMs) => WithServices(s => SlowGenerator.Decorate(s, TimeSpan.FromMilliseconds(delayMs)));
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Kiln.TestSupport;
 
 namespace Kiln.Server.Tests.Infrastructure;
 
@@ -51,6 +52,13 @@ public sealed class KilnProcess : IAsyncDisposable
             psi.Environment["Logging__Console__LogToStandardErrorThreshold"] = "Trace";
         }
         if (env is not null) foreach (var (k, v) in env) psi.Environment[k] = v;
+        if (env?.ContainsKey(SlowGenerator.DelayVariable) == true)
+        {
+            // The test seam, not a Kiln option: kiln loads Kiln.TestSupport as a hosting startup assembly, which the
+            // host resolves through that assembly's deps file (it is not in kiln.deps.json).
+            psi.Environment["ASPNETCORE_HOSTINGSTARTUPASSEMBLIES"] = "Kiln.TestSupport";
+            psi.Environment["DOTNET_ADDITIONAL_DEPS"] = Path.Combine(AppContext.BaseDirectory, "Kiln.TestSupport.deps.json");
+        }
         var p = Process.Start(psi)!;
         var kp = new KilnProcess(p, url, dataDir) { _files = files };
         p.OutputDataReceived += (_, e) => kp.Append(e.Data, kp._files?.Stdout);

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Kiln.Server.Tests.Firefly;
 using Kiln.Server.Tests.Infrastructure;
+using Kiln.TestSupport;
 
 namespace Kiln.Server.Tests.ScaleOut;
 
@@ -11,7 +12,7 @@ public sealed class GracefulShutdownTests() : TwoNodeTests("term")
 
     // The default 60 s lease: within this test only a hand-back, not an expired lease, lets B run A's job.
     private Task<KilnProcess> StartAsync(string dir, int delayMs) =>
-        StartNodeAsync(dir, ("Kiln__Firefly__TestDelayMs", delayMs.ToString(CultureInfo.InvariantCulture)));
+        StartNodeAsync(dir, (SlowGenerator.DelayVariable, delayMs.ToString(CultureInfo.InvariantCulture)));
 
     [Fact]
     public async Task Sigterm_hands_a_running_job_to_the_other_node_at_once()

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Kiln.Server.Tests.Firefly;
 using Kiln.Server.Tests.Infrastructure;
+using Kiln.TestSupport;
 
 namespace Kiln.Server.Tests.ScaleOut;
 
@@ -9,7 +10,7 @@ public sealed class MultiNodeJobTests() : TwoNodeTests("job")
 {
 
     private Task<KilnProcess> StartAsync(string dir, int delayMs) =>
-        StartNodeAsync(dir, ("Kiln__Firefly__TestDelayMs", delayMs.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        StartNodeAsync(dir, (SlowGenerator.DelayVariable, delayMs.ToString(System.Globalization.CultureInfo.InvariantCulture)));
 
     private async Task<(HttpClient A, HttpClient B, KilnProcess NodeA)> ClientsAsync(KilnProcess a, KilnProcess b)
     {

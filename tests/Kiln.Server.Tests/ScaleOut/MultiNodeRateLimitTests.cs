@@ -1,4 +1,5 @@
 using Kiln.Server.Tests.Infrastructure;
+using Kiln.TestSupport;
 
 namespace Kiln.Server.Tests.ScaleOut;
 
@@ -14,7 +15,7 @@ public sealed class MultiNodeRateLimitTests : IAsyncLifetime
     {
         var database = TestDatabase.CreatePostgres(_dirA);
         // Jobs never run here (a long delay): only the submits are counted.
-        var env = NodeKit.S3Env(_bucket, ("Kiln__Firefly__RateLimit__PerMinute", "4"), ("Kiln__Firefly__TestDelayMs", "600000"));
+        var env = NodeKit.S3Env(_bucket, ("Kiln__Firefly__RateLimit__PerMinute", "4"), (SlowGenerator.DelayVariable, "600000"));
         _a = await KilnProcess.StartAsync(_dirA, env: env, database: database);
         _b = await KilnProcess.StartAsync(_dirB, env: env, database: database);
     }

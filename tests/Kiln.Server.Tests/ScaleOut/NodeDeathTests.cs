@@ -1,5 +1,6 @@
 using Kiln.Server.Tests.Infrastructure;
 using Npgsql;
+using Kiln.TestSupport;
 
 namespace Kiln.Server.Tests.ScaleOut;
 
@@ -8,7 +9,7 @@ public sealed class NodeDeathTests() : TwoNodeTests("death")
 {
 
     private Task<KilnProcess> StartAsync(string dir) =>
-        StartNodeAsync(dir, ("Kiln__Firefly__TestDelayMs", "1200"), ("Kiln__Firefly__Workers", "4"), ("Kiln__Firefly__JobLease", "00:00:03"),
+        StartNodeAsync(dir, (SlowGenerator.DelayVariable, "1200"), ("Kiln__Firefly__Workers", "4"), ("Kiln__Firefly__JobLease", "00:00:03"),
             ("Kiln__Firefly__JobPollInterval", "00:00:00.250"));
 
     [Fact]

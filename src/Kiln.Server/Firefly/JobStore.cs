@@ -1,0 +1,142 @@
+using Kiln.Server.Data;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Query;
+using Microsoft.Extensions.Options;
+
+namespace Kiln.Server.Firefly;
+
+/// <summary>
+/// Every write to a job row, and so every change of a job's status: submit, claim, heartbeat, succeed, fail, hand
+/// back, cancel, and the re-queue of interrupted jobs. Nothing else updates a job. On PostgreSQL a claim is one
+/// <c>UPDATE ... WHERE id = (SELECT ... FOR UPDATE SKIP LOCKED)</c>, so nodes sharing the database never take the same
+/// job nor wait on each other; on SQLite it is a conditional UPDATE (status = pending). A running job holds a lease
+/// (<see cref="Node"/>, renewed by <see cref="BeatAsync"/>); succeed, fail and hand back apply only while it is held.
+/// Calls made for a request or inside a caller's transaction take its <see cref="KilnDb"/>; the worker's open their own.
+/// </summary>
+public sealed class JobStore(IServiceScopeFactory scopes, TimeProvider clock, IOptions<FireflyOptions> options)
+{
+    /// <summary>This node's name in <see cref="Job.LeaseOwner"/>.</summary>
+    public string Node { get; } = Environment.MachineName + ":" + Guid.NewGuid().ToString("N")[..8];
+
+    /// <summary>Adds a pending job for a resolved spec, committed before it returns (the 202 promises it).</summary>
+    public async Task<Job> AddAsync(KilnDb db, ImageSpec spec, long orgId, string clientId)
+    {
+        var now = clock.GetUtcNow();
+        var job = new Job
+        {
+            Id = JobStates.NewId(), OrgId = orgId, ClientId = clientId, Operation = Operations.PathOf(spec.Operation),
+            Request = spec.ToJson(), Status = JobStates.Pending, CreatedAt = now, UpdatedAt = now,
+        };
+        db.Jobs.Add(job);
+        await db.SaveChangesAsync(CancellationToken.None);
+        return job;
+    }
+
+    public Task<Job?> FindAsync(KilnDb db, string id, long orgId, CancellationToken ct) =>
+        db.Jobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == id && j.OrgId == orgId, ct);
+
+    /// <summary>Cancels a pending or running job of the org. <c>Canceled</c> is false when it was already terminal (or unknown).</summary>
+    public async Task<(Job? Job, bool Canceled)> CancelAsync(KilnDb db, string id, long orgId, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        var changed = await db.Jobs
+            .Where(j => j.Id == id && j.OrgId == orgId && (j.Status == JobStates.Pending || j.Status == JobStates.Running))
+            .ExecuteUpdateAsync(u => u.SetProperty(j => j.Status, JobStates.Canceled).SetProperty(j => j.CancelRequested, true)
+                .SetProperty(j => j.UpdatedAt, now).SetProperty(j => j.LeaseOwner, (string?)null), ct);
+        return (await FindAsync(db, id, orgId, ct), changed > 0);
+    }
+
+    /// <summary>
+    /// Returns running jobs to pending (or fails those out of attempts): all of them when <paramref name="all"/> on SQLite
+    /// (one node, at start), else those whose lease expired. Returns how many went back to pending.
+    /// </summary>
+    public async Task<int> RequeueAsync(bool all, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<KilnDb>();
+        if (all && !db.Database.IsSqlite()) all = false;
+        var now = clock.GetUtcNow();
+        var stale = db.Jobs.Where(j => j.Status == JobStates.Running && (all || j.LeaseExpiresAt < now));
+        var max = options.Value.MaxJobAttempts;
+        await stale.Where(j => j.Attempts >= max).ExecuteUpdateAsync(u => u
+            .SetProperty(j => j.Status, JobStates.Failed).SetProperty(j => j.ErrorCode, "runtime_error")
+            .SetProperty(j => j.Message, "The job did not finish after repeated attempts").SetProperty(j => j.UpdatedAt, now), ct);
+        return await stale.Where(j => j.Attempts < max).ExecuteUpdateAsync(u => u
+            .SetProperty(j => j.Status, JobStates.Pending).SetProperty(j => j.LeaseOwner, (string?)null)
+            .SetProperty(j => j.LeaseExpiresAt, (DateTimeOffset?)null).SetProperty(j => j.UpdatedAt, now), ct);
+    }
+
+    /// <summary>Takes the oldest pending job for this node (running, leased, one more attempt), or null when there is none.</summary>
+    public async Task<Job?> ClaimAsync(CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<KilnDb>();
+        if (!db.Database.IsSqlite())
+        {
+            var now = clock.GetUtcNow();
+            var expires = now + options.Value.JobLease;
+            var ids = await db.Database.SqlQuery<string>($"""
+                UPDATE "Jobs" SET "Status" = {JobStates.Running}, "LeaseOwner" = {Node}, "LeaseExpiresAt" = {expires},
+                    "Attempts" = "Attempts" + 1, "UpdatedAt" = {now}
+                WHERE "Id" = (SELECT "Id" FROM "Jobs" WHERE "Status" = {JobStates.Pending} ORDER BY "CreatedAt" LIMIT 1 FOR UPDATE SKIP LOCKED)
+                RETURNING "Id" AS "Value"
+                """).ToListAsync(ct);
+            return ids.Count == 1 ? await db.Jobs.AsNoTracking().FirstAsync(j => j.Id == ids[0], ct) : null;
+        }
+        var candidates = await db.Jobs.Where(j => j.Status == JobStates.Pending).OrderBy(j => j.CreatedAt).Select(j => j.Id).Take(5).ToListAsync(ct);
+        foreach (var id in candidates)
+        {
+            var now = clock.GetUtcNow();
+            var claimed = await db.Jobs.Where(j => j.Id == id && j.Status == JobStates.Pending).ExecuteUpdateAsync(u => u
+                .SetProperty(j => j.Status, JobStates.Running).SetProperty(j => j.LeaseOwner, Node)
+                .SetProperty(j => j.LeaseExpiresAt, now + options.Value.JobLease).SetProperty(j => j.Attempts, j => j.Attempts + 1)
+                .SetProperty(j => j.UpdatedAt, now), ct);
+            if (claimed == 1) return await db.Jobs.AsNoTracking().FirstAsync(j => j.Id == id, ct);
+        }
+        return null;
+    }
+
+    /// <summary>Renews the lease and writes progress. False: this node no longer holds the job (canceled or taken over).</summary>
+    public async Task<bool> BeatAsync(string id, int progress, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<KilnDb>();
+        var now = clock.GetUtcNow();
+        var held = await Held(db, id).ExecuteUpdateAsync(u => u
+            .SetProperty(j => j.Progress, progress).SetProperty(j => j.LeaseExpiresAt, now + options.Value.JobLease).SetProperty(j => j.UpdatedAt, now), ct);
+        return held > 0;
+    }
+
+    /// <summary>Marks the job succeeded with its result, in the caller's transaction (the output rows go in the same one). False: no longer held.</summary>
+    public async Task<bool> SucceedAsync(KilnDb db, string id, RunResult result)
+    {
+        var json = result.ToJson();
+        return await FinishAsync(db, id, u => u.SetProperty(j => j.Status, JobStates.Succeeded).SetProperty(j => j.Result, json).SetProperty(j => j.Progress, 100)) == 1;
+    }
+
+    public Task FailAsync(string id, string code, string message) => InScopeAsync(db => FinishAsync(db, id,
+        u => u.SetProperty(j => j.Status, JobStates.Failed).SetProperty(j => j.ErrorCode, code).SetProperty(j => j.Message, message)));
+
+    /// <summary>Returns the job to pending at once; this attempt does not count.</summary>
+    public Task HandBackAsync(string id) => InScopeAsync(db => FinishAsync(db, id, u => u.SetProperty(j => j.Status, JobStates.Pending)
+        .SetProperty(j => j.LeaseExpiresAt, (DateTimeOffset?)null).SetProperty(j => j.Attempts, j => j.Attempts - 1)));
+
+    private IQueryable<Job> Held(KilnDb db, string id) => db.Jobs.Where(j => j.Id == id && j.Status == JobStates.Running && j.LeaseOwner == Node);
+
+    /// <summary>Writes a terminal (or hand-back) state, only while this node still owns the running job.</summary>
+    private async Task<int> FinishAsync(KilnDb db, string id, Action<UpdateSettersBuilder<Job>> set)
+    {
+        var now = clock.GetUtcNow();
+        return await Held(db, id).ExecuteUpdateAsync(u =>
+        {
+            set(u);
+            u.SetProperty(j => j.UpdatedAt, now).SetProperty(j => j.LeaseOwner, (string?)null);
+        }, CancellationToken.None);
+    }
+
+    private async Task InScopeAsync(Func<KilnDb, Task> write)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        await write(scope.ServiceProvider.GetRequiredService<KilnDb>());
+    }
+}
