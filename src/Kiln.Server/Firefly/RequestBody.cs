@@ -82,22 +82,14 @@ internal static class RequestBody
     private static async Task<byte[]> ReadCappedAsync(HttpContext ctx, long max, CancellationToken ct)
     {
         if (ctx.Request.ContentLength > max) throw TooLarge(max);
-        using var ms = new MemoryStream();
-        var buf = new byte[16384];
-        int n;
         try
         {
-            while ((n = await ctx.Request.Body.ReadAsync(buf, ct)) > 0)
-            {
-                if (ms.Length + n > max) throw TooLarge(max);
-                ms.Write(buf, 0, n);
-            }
+            return await CappedBody.ReadAsync(ctx.Request.Body, max, ct) ?? throw TooLarge(max);
         }
         catch (BadHttpRequestException e)
         {
             throw new FireflyException(e.StatusCode == 413 ? 413 : 400, e.StatusCode == 413 ? "request_too_large" : "bad_request", "The request body could not be read");
         }
-        return ms.ToArray();
     }
 
     public static FireflyException TooLarge(long max) => new(413, "request_too_large", $"The request body is larger than {max} bytes");

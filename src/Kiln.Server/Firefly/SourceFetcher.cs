@@ -1,3 +1,4 @@
+using Kiln.Server.Core;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Options;
@@ -107,18 +108,8 @@ public sealed class SourceFetcher : IDisposable
         }
     }
 
-    internal static async Task<byte[]> ReadCappedAsync(Stream body, long max, object[] loc, CancellationToken ct)
-    {
-        using var buffer = new MemoryStream();
-        var chunk = new byte[81920];
-        int n;
-        while ((n = await body.ReadAsync(chunk, ct)) > 0)
-        {
-            if (buffer.Length + n > max) throw FireflyException.Invalid(loc, $"source image is larger than {max} bytes");
-            buffer.Write(chunk, 0, n);
-        }
-        return buffer.ToArray();
-    }
+    internal static async Task<byte[]> ReadCappedAsync(Stream body, long max, object[] loc, CancellationToken ct) =>
+        await CappedBody.ReadAsync(body, max, ct) ?? throw FireflyException.Invalid(loc, $"source image is larger than {max} bytes");
 
     private static RefusedException? FindRefusal(Exception? e)
     {

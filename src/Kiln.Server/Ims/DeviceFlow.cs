@@ -53,7 +53,7 @@ public static class DeviceFlow
         await db.DeviceAuthorizations.Where(d => d.ExpiresAt < now - TimeSpan.FromHours(1)).ExecuteDeleteAsync(ct);
         for (var attempt = 0; ; attempt++)
         {
-            var deviceCode = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+            var deviceCode = System.Buffers.Text.Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
             var row = new DeviceAuthorization
             {
                 DeviceCodeHash = Hash(deviceCode), UserCode = NewUserCode(), ClientId = clientId, Scope = string.Join(',', scopes),

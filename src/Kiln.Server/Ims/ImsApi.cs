@@ -1,10 +1,10 @@
-using System.Text;
 using System.Text.Json;
 using Kiln.Server.Core;
 using Kiln.Server.Users;
 using Kiln.Server.Data;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
 namespace Kiln.Server.Ims;
@@ -96,14 +96,12 @@ public static class ImsApi
         return h.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? h[7..].Trim() : null;
     }
 
-    private static JsonElement? PayloadOf(string token)
+    /// <summary>The claims of a token the validator accepted, as the JSON object it carries.</summary>
+    private static JsonElement PayloadOf(string token)
     {
-        try
-        {
-            var json = Encoding.UTF8.GetString(Base64UrlEncoder.DecodeBytes(token.Split('.')[1]));
-            return JsonDocument.Parse(json).RootElement.Clone();
-        }
-        catch (Exception e) when (e is FormatException or JsonException or IndexOutOfRangeException) { return null; }
+        var jwt = new JsonWebToken(token);
+        using var doc = JsonDocument.Parse(System.Buffers.Text.Base64Url.DecodeFromChars(jwt.EncodedPayload));
+        return doc.RootElement.Clone();
     }
 }
 

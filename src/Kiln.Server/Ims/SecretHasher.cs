@@ -17,7 +17,7 @@ public sealed class SecretHasher
     private const string PepperKey = "secret-pepper";
     private byte[]? _pepper;
 
-    public static string NewSecret() => Prefix + Base64UrlEncode(RandomNumberGenerator.GetBytes(32));
+    public static string NewSecret() => Prefix + System.Buffers.Text.Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
 
     public static string HintOf(string secret) => secret[..Math.Min(secret.Length, Prefix.Length + 4)] + "…";
 
@@ -48,7 +48,4 @@ public sealed class SecretHasher
         }
         _pepper = Convert.FromBase64String(row.Value);
     }
-
-    private static string Base64UrlEncode(byte[] bytes) =>
-        Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 }

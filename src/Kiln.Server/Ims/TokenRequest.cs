@@ -95,16 +95,6 @@ public sealed class TokenRequest
         if (this["client_secret"] is null) _values["client_secret"] = secret;
     }
 
-    private static async Task<string?> ReadBodyAsync(HttpRequest http, CancellationToken ct)
-    {
-        using var ms = new MemoryStream();
-        var buffer = new byte[8192];
-        int n;
-        while ((n = await http.Body.ReadAsync(buffer, ct)) > 0)
-        {
-            if (ms.Length + n > MaxBodyBytes) return null;
-            ms.Write(buffer, 0, n);
-        }
-        return Encoding.UTF8.GetString(ms.GetBuffer(), 0, (int)ms.Length);
-    }
+    private static async Task<string?> ReadBodyAsync(HttpRequest http, CancellationToken ct) =>
+        await CappedBody.ReadAsync(http.Body, MaxBodyBytes, ct) is { } bytes ? Encoding.UTF8.GetString(bytes) : null;
 }

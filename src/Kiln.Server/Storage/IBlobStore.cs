@@ -1,3 +1,5 @@
+using Kiln.Server.Core;
+
 namespace Kiln.Server.Storage;
 
 /// <summary>
@@ -5,8 +7,11 @@ namespace Kiln.Server.Storage;
 /// <c>[A-Za-z0-9._-]</c> segments. URL generation belongs to the store: the local store signs Kiln
 /// <c>/files/</c> URLs, an S3 store returns S3 pre-signed URLs.
 /// </summary>
-public interface IBlobStore
+public interface IBlobStore : IStartupTask
 {
+    /// <summary>Prepares the store when Kiln starts (S3 checks its bucket); nothing to do by default.</summary>
+    Task IStartupTask.RunAsync(IServiceProvider services, CancellationToken ct) => Task.CompletedTask;
+
     Task PutAsync(string key, Stream content, string contentType, CancellationToken ct = default);
 
     /// <summary>Opens a blob for reading; null when it does not exist.</summary>

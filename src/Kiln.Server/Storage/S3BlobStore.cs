@@ -14,7 +14,7 @@ namespace Kiln.Server.Storage;
 /// Blobs in an S3-compatible bucket (AWS S3, MinIO, Ceph, s3rver). Download URLs are real S3 pre-signed GET URLs.
 /// Uploads are sent unchunked: S3-compatible servers such as s3rver store aws-chunked framing as the body otherwise.
 /// </summary>
-public sealed class S3BlobStore : IBlobStore, IStartupTask, IDisposable
+public sealed class S3BlobStore : IBlobStore, IDisposable
 {
     private readonly S3Location _where;
     private readonly AmazonS3Client _s3;

@@ -6,12 +6,6 @@ namespace Kiln.Server.Storage;
 
 public static class StorageServices
 {
-    private sealed class NoStartup : IStartupTask
-    {
-        public static readonly NoStartup Instance = new();
-        public Task RunAsync(IServiceProvider services, CancellationToken ct) => Task.CompletedTask;
-    }
-
     /// <summary>The blob store (local disk under the data dir) and the /files URL signer.</summary>
     public static IServiceCollection AddBlobStorage(this IServiceCollection services)
     {
@@ -23,7 +17,7 @@ public static class StorageServices
         services.TryAddSingleton<IBlobStore>(sp => S3Location.IsS3(sp.GetRequiredService<IOptions<KilnOptions>>().Value.Storage)
             ? ActivatorUtilities.CreateInstance<S3BlobStore>(sp)
             : ActivatorUtilities.CreateInstance<LocalDiskBlobStore>(sp));
-        services.AddSingleton<IStartupTask>(sp => sp.GetRequiredService<IBlobStore>() as IStartupTask ?? NoStartup.Instance);
+        services.AddSingleton<IStartupTask>(sp => sp.GetRequiredService<IBlobStore>());
         services.AddHealthChecks().AddCheck<StorageHealthCheck>("storage", tags: ["ready"]);
         return services;
     }

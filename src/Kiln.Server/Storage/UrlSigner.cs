@@ -59,6 +59,6 @@ public sealed class UrlSigner(IOptions<StorageOptions> options, TimeProvider clo
     private string Signature(string path, long expires)
     {
         var mac = HMACSHA256.HashData(Key, Encoding.UTF8.GetBytes($"GET\n{path}\n{expires}"));
-        return Convert.ToBase64String(mac).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        return System.Buffers.Text.Base64Url.EncodeToString(mac);
     }
 }

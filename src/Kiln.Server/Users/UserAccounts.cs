@@ -29,7 +29,7 @@ public static class UserAccounts
 
     /// <summary>A random password: 24 URL-safe characters.</summary>
     public static string NewPassword() =>
-        Convert.ToBase64String(RandomNumberGenerator.GetBytes(18)).Replace('+', '-').Replace('/', '_');
+        System.Buffers.Text.Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(18));
 
     public static Task<User?> FindByEmailAsync(KilnDb db, string email, CancellationToken ct)
     {
