@@ -10,6 +10,7 @@ public static class ImsSetup
         services.AddSingleton<TokenIssuer>();
         services.AddSingleton<TokenValidator>();
         services.AddSingleton<CredentialCache>();
+        services.AddSingleton<ClientSecrets>();
         services.AddSingleton<RevocationList>();
         services.AddSingleton<BruteForceGuard>();
         services.AddSingleton<UsageTracker>();
