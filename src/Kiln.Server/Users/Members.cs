@@ -13,7 +13,8 @@ public sealed record AddedMember(Member Member, string? NewPassword);
 /// <summary>
 /// Org membership, for the REST API, the web UI and <c>kiln admin</c> (admins only: the caller checks the role).
 /// An org always keeps at least one admin: role changes and removals count the admins and act under the org's lock
-/// (<see cref="RowLocks"/>), so two admins demoted or removed at the same moment cannot both go.
+/// (<see cref="RowLocks"/>), so two admins demoted or removed at the same moment cannot both go; adds check for an
+/// existing membership under the same lock.
 /// </summary>
 public sealed class Members(KilnDb db, TimeProvider clock)
 {
@@ -34,6 +35,8 @@ public sealed class Members(KilnDb db, TimeProvider clock)
     {
         if (email is null || !UserAccounts.IsValidEmail(email)) return OpError.BadRequest("email must be an email address");
         if (role is null || !UserAccounts.IsValidRole(role)) return OpError.BadRequest("role must be admin or developer");
+        // Under the org's lock, so two invitations of one address make one membership (and at most one account).
+        await using var tx = await db.LockOrgAsync(orgId, ct);
         var user = await UserAccounts.FindByEmailAsync(db, email, ct);
         string? password = null;
         if (user is null)
@@ -48,6 +51,7 @@ public sealed class Members(KilnDb db, TimeProvider clock)
         db.OrgMemberships.Add(new OrgMembership { OrgId = orgId, UserId = user.Id, Role = role, CreatedAt = now });
         actor.Audit(db, clock, orgId, "member.add", $"user:{user.Id}", $"{user.Email} as {role}{(password is null ? "" : " (new account)")}");
         await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
         return new AddedMember(new Member(user.Id, user.Email, role, now, user.Disabled), password);
     }
 

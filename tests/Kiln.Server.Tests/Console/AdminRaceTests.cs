@@ -5,7 +5,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Kiln.Server.Tests.Console;
 
-/// <summary>An org keeps an admin when its last two are demoted or removed at the same moment.</summary>
+/// <summary>An org keeps an admin when its last two are demoted or removed at the same moment; one address is invited once.</summary>
 public sealed class AdminRaceTests : IAsyncLifetime
 {
     private readonly KilnFactory _kiln = new();
@@ -79,5 +79,15 @@ public sealed class AdminRaceTests : IAsyncLifetime
             Assert.Equal(1, statuses.Count(s => s is 200 or 204));
             Assert.Equal(1, await AdminsAsync());
         }
+    }
+
+    [Fact]
+    public async Task Concurrent_invitations_of_one_address_make_one_member()
+    {
+        var statuses = await Race.AllAsync(8, _ => _http.PostJsonAsync($"/console/organizations/{_org.OrgId}/members",
+            new { email = "invited@example.com", role = "developer" }));
+        Assert.Equal(1, statuses.Count(HttpStatusCode.Created));
+        Assert.Equal(7, statuses.Count(HttpStatusCode.Conflict));
+        Assert.Equal(1, await _kiln.WithDbAsync((db, _) => db.Users.CountAsync(u => u.Email == "invited@example.com")));
     }
 }
