@@ -91,8 +91,8 @@ public static class AdminCommand
             if (user is null) return Fail(error!.Message);
             if (orgId is { } o)
             {
-                var (_, memberError) = await Members.AddAsync(db, TimeProvider.System, Kiln.Server.Core.Actor.System, o, user.Email, parse.GetValue(role), ct);
-                if (memberError is not null) return Fail(memberError.Message);
+                var added = await new Members(db, TimeProvider.System).AddAsync(Kiln.Server.Core.Actor.System, o, user.Email, parse.GetValue(role), ct);
+                if (added.Failed(out var memberError, out _)) return Fail(memberError.Message);
             }
             System.Console.WriteLine($"User {user.Email} created (id {user.Id}){(orgId is null ? "" : $", {parse.GetValue(role)} of org {orgId}")}.");
             if (parse.GetValue(Password) is null) System.Console.WriteLine($"Password (shown once): {password}");

@@ -37,7 +37,7 @@ public static class AuditApi
         ImsCaller caller, OrgAccess access, KilnDb db, CancellationToken ct)
     {
         var role = await access.RoleInAsync(caller, orgId, ct);
-        if (role is null or "self") return ApiErrors.NotFound("Organization Not Found");
+        if (role is null or OrgAccess.Self) return ApiErrors.NotFound("Organization Not Found");
         if (limit is < 1 or > 1000) return ApiErrors.BadRequest("limit must be between 1 and 1000");
         var id = long.Parse(orgId, CultureInfo.InvariantCulture);
         return TypedResults.Ok(await QueryAsync(db, id, new AuditFilter(action, actor, actorType, target, since, until, limit ?? 100), ct));

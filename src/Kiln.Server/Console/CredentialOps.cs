@@ -9,71 +9,84 @@ namespace Kiln.Server.Console;
 /// <summary>A credential just made: its first secret's plaintext is here and nowhere else, ever.</summary>
 public sealed record NewCredential(Credential Credential, string ClientSecret, SubscriptionResultDto Subscription);
 
-/// <summary>OAuth server-to-server credential building blocks (see <see cref="ProjectOps"/> for the conventions).</summary>
-public static partial class CredentialOps
+/// <summary>
+/// OAuth server-to-server credentials (see <see cref="ProjectOps"/> for the conventions). Names are unique per org:
+/// checked and written under the org's lock. The first secret comes from <see cref="ClientSecrets"/>.
+/// </summary>
+public sealed partial class CredentialOps(KilnDb db, TimeProvider clock, ClientSecrets secrets, CredentialCache cache, TokenIssuer issuer,
+    ProjectOps projects)
 {
-    public static Task<Credential?> FindAsync(KilnDb db, long orgId, long credentialId, CancellationToken ct) =>
+    public Task<Credential?> FindAsync(long orgId, long credentialId, CancellationToken ct) =>
         db.Credentials.AsNoTracking().Include(c => c.Services).FirstOrDefaultAsync(c => c.Id == credentialId && c.OrgId == orgId, ct);
 
     /// <summary>Creates a credential in a workspace, with one secret and the given API subscriptions.</summary>
-    public static async Task<(NewCredential? Created, OpError? Error)> CreateAsync(KilnDb db, SecretHasher hasher, TimeProvider clock, Actor actor,
-        Workspace workspace, string? name, string? description, IReadOnlyList<string> sdkCodes, CancellationToken ct)
+    public async Task<OpResult<NewCredential>> CreateAsync(Actor actor, Workspace workspace, string? name, string? description,
+        IReadOnlyList<string> sdkCodes, CancellationToken ct)
     {
-        if ((ProjectOps.TextProblem(name, "name", 100, true) ?? ProjectOps.TextProblem(description, "description", 1000, false)) is { } bad)
-            return (null, bad);
-        name = name!.Trim();
-        if (await db.Credentials.AnyAsync(c => c.OrgId == workspace.OrgId && c.Name == name, ct))
-            return (null, OpError.Conflict(ProjectOps.DuplicateName, $"A credential named '{name}' already exists in this organization."));
-        var now = clock.GetUtcNow();
-        var cred = NewEntities.NewCredential(workspace.OrgId, workspace.ProjectId, workspace.Id, name, now);
-        cred.Description = description ?? "";
-        var (known, errors) = Split(sdkCodes);
-        foreach (var code in known) cred.Services.Add(new CredentialService { SdkCode = code, SubscribedAt = now });
-        var plaintext = SecretHasher.NewSecret();
-        var secret = SecretsApi.NewSecret(cred.Id, plaintext, hasher, clock);
-        cred.Secrets.Add(secret);
-        db.Credentials.Add(cred);
-        actor.Audit(db, clock, workspace.OrgId, "credential.create", $"credential:{cred.Id}", $"{name}; services: {string.Join(',', known)}");
-        actor.Audit(db, clock, workspace.OrgId, "secret.add", $"credential:{cred.Id}/secret:{secret.Uuid}", "first secret");
-        await db.SaveChangesAsync(ct);
-        return (new NewCredential(cred, plaintext, new SubscriptionResultDto(known, errors)), null);
+        var bad = ProjectOps.TextProblem(name, "name", 100, true) ?? ProjectOps.TextProblem(description, "description", 1000, false);
+        if (bad is not null || name is null) return bad ?? OpError.BadRequest("name is required");
+        await using var tx = await db.LockOrgAsync(workspace.OrgId, ct);
+        return await AddLockedAsync(actor, workspace, name.Trim(), description ?? "", sdkCodes, tx, ct);
     }
 
     /// <summary>
     /// The org-level create: in the given project/workspace, or (none given) in a new project named after the
     /// credential, with its Production workspace.
     /// </summary>
-    public static async Task<(NewCredential? Created, OpError? Error)> CreateInOrgAsync(KilnDb db, SecretHasher hasher, TimeProvider clock, Actor actor,
-        long orgId, long? projectId, long? workspaceId, string? name, string? description, IReadOnlyList<string> sdkCodes, CancellationToken ct)
+    public async Task<OpResult<NewCredential>> CreateInOrgAsync(Actor actor, long orgId, long? projectId, long? workspaceId,
+        string? name, string? description, IReadOnlyList<string> sdkCodes, CancellationToken ct)
     {
-        if (ProjectOps.TextProblem(name, "name", 100, true) is { } bad) return (null, bad);
-        if (await db.Credentials.AnyAsync(c => c.OrgId == orgId && c.Name == name!.Trim(), ct))
-            return (null, OpError.Conflict(ProjectOps.DuplicateName, $"A credential named '{name!.Trim()}' already exists in this organization."));
+        var bad = ProjectOps.TextProblem(name, "name", 100, true) ?? ProjectOps.TextProblem(description, "description", 1000, false);
+        if (bad is not null || name is null) return bad ?? OpError.BadRequest("name is required");
+        name = name.Trim();
+        await using var tx = await db.LockOrgAsync(orgId, ct);
+        if (await NameTakenAsync(orgId, name, ct) is { } taken) return taken;
         Workspace? workspace;
         if (workspaceId is { } wid)
         {
             workspace = await db.Workspaces.AsNoTracking().FirstOrDefaultAsync(w => w.Id == wid && w.OrgId == orgId && (projectId == null || w.ProjectId == projectId), ct);
-            if (workspace is null) return (null, OpError.NotFound("Workspace Not Found"));
+            if (workspace is null) return OpError.NotFound("Workspace Not Found");
         }
         else if (projectId is { } pid)
         {
             workspace = await db.Workspaces.AsNoTracking().Where(w => w.ProjectId == pid && w.OrgId == orgId)
                 .OrderBy(w => w.Name == ProjectOps.DefaultWorkspace ? 0 : 1).ThenBy(w => w.CreatedAt).FirstOrDefaultAsync(ct);
-            if (workspace is null) return (null, OpError.NotFound("Project Not Found"));
+            if (workspace is null) return OpError.NotFound("Project Not Found");
         }
         else
         {
-            var (_, created, error) = await ProjectOps.CreateAsync(db, clock, actor, orgId, await FreeProjectNameAsync(db, orgId, name!, ct),
-                name!.Trim(), description ?? "", ct);
-            if (created is null) return (null, error);
-            workspace = created;
+            var made = await projects.AddLockedAsync(actor, orgId, await FreeProjectNameAsync(orgId, name, ct), name, description ?? "", ct);
+            if (made.Failed(out var error, out var created)) return error;
+            workspace = created.Workspace;
         }
-        return await CreateAsync(db, hasher, clock, actor, workspace, name, description, sdkCodes, ct);
+        return await AddLockedAsync(actor, workspace, name, description ?? "", sdkCodes, tx, ct);
     }
 
+    /// <summary>Adds the credential with its first secret and saves, under the org's lock taken by the caller.</summary>
+    private async Task<OpResult<NewCredential>> AddLockedAsync(Actor actor, Workspace workspace, string name, string description,
+        IReadOnlyList<string> sdkCodes, Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction tx, CancellationToken ct)
+    {
+        if (await NameTakenAsync(workspace.OrgId, name, ct) is { } taken) return taken;
+        var now = clock.GetUtcNow();
+        var cred = NewEntities.NewCredential(workspace.OrgId, workspace.ProjectId, workspace.Id, name, now);
+        cred.Description = description;
+        var (known, errors) = Split(sdkCodes);
+        foreach (var code in known) cred.Services.Add(new CredentialService { SdkCode = code, SubscribedAt = now });
+        db.Credentials.Add(cred);
+        actor.Audit(db, clock, workspace.OrgId, "credential.create", $"credential:{cred.Id}", $"{name}; services: {string.Join(',', known)}");
+        var plaintext = secrets.AddFirst(db, cred, actor);
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        return new NewCredential(cred, plaintext, new SubscriptionResultDto(known, errors));
+    }
+
+    private async Task<OpError?> NameTakenAsync(long orgId, string name, CancellationToken ct) =>
+        await db.Credentials.AnyAsync(c => c.OrgId == orgId && c.Name == name, ct)
+            ? OpError.Conflict(ProjectOps.DuplicateName, $"A credential named '{name}' already exists in this organization.")
+            : null;
+
     /// <summary>Deletes a credential with its secrets (irreversible) and revokes its tokens at once.</summary>
-    public static async Task<bool> DeleteAsync(KilnDb db, CredentialCache cache, TimeProvider clock, Actor actor, long orgId, long credentialId,
-        long? workspaceId, CancellationToken ct)
+    public async Task<bool> DeleteAsync(Actor actor, long orgId, long credentialId, long? workspaceId, CancellationToken ct)
     {
         var cred = await db.Credentials.FirstOrDefaultAsync(c => c.Id == credentialId && c.OrgId == orgId && (workspaceId == null || c.WorkspaceId == workspaceId), ct);
         if (cred is null) return false;
@@ -89,25 +102,22 @@ public static partial class CredentialOps
     }
 
     /// <summary>Replaces the credential's subscriptions with the known codes among <paramref name="sdkCodes"/>.</summary>
-    public static Task<SubscriptionResultDto?> SetServicesAsync(KilnDb db, CredentialCache cache, TimeProvider clock, Actor actor,
-        long orgId, long credentialId, IReadOnlyList<string> sdkCodes, CancellationToken ct) =>
-        ChangeAsync(db, cache, clock, actor, orgId, credentialId, sdkCodes, (current, known) => known, "credential.services.set", ct);
+    public Task<OpResult<SubscriptionResultDto>> SetServicesAsync(Actor actor, long orgId, long credentialId, IReadOnlyList<string> sdkCodes,
+        CancellationToken ct) =>
+        ChangeAsync(actor, orgId, credentialId, sdkCodes, (current, known) => known, "credential.services.set", ct);
 
-    public static Task<SubscriptionResultDto?> SubscribeAsync(KilnDb db, CredentialCache cache, TimeProvider clock, Actor actor,
-        long orgId, long credentialId, string sdkCode, CancellationToken ct) =>
-        ChangeAsync(db, cache, clock, actor, orgId, credentialId, [sdkCode], (current, known) => [.. current.Union(known)], "credential.services.subscribe", ct);
+    public Task<OpResult<SubscriptionResultDto>> SubscribeAsync(Actor actor, long orgId, long credentialId, string sdkCode, CancellationToken ct) =>
+        ChangeAsync(actor, orgId, credentialId, [sdkCode], (current, known) => [.. current.Union(known)], "credential.services.subscribe", ct);
 
-    public static Task<SubscriptionResultDto?> UnsubscribeAsync(KilnDb db, CredentialCache cache, TimeProvider clock, Actor actor,
-        long orgId, long credentialId, string sdkCode, CancellationToken ct) =>
-        ChangeAsync(db, cache, clock, actor, orgId, credentialId, [sdkCode], (current, known) => [.. current.Except(known)], "credential.services.unsubscribe", ct);
+    public Task<OpResult<SubscriptionResultDto>> UnsubscribeAsync(Actor actor, long orgId, long credentialId, string sdkCode, CancellationToken ct) =>
+        ChangeAsync(actor, orgId, credentialId, [sdkCode], (current, known) => [.. current.Except(known)], "credential.services.unsubscribe", ct);
 
     /// <summary>Subscriptions decide the scopes a credential can get; the cache is invalidated so the next token request sees the change.</summary>
-    private static async Task<SubscriptionResultDto?> ChangeAsync(KilnDb db, CredentialCache cache, TimeProvider clock, Actor actor, long orgId,
-        long credentialId, IReadOnlyList<string> sdkCodes, Func<IReadOnlyList<string>, IReadOnlyList<string>, IReadOnlyList<string>> next,
-        string action, CancellationToken ct)
+    private async Task<OpResult<SubscriptionResultDto>> ChangeAsync(Actor actor, long orgId, long credentialId, IReadOnlyList<string> sdkCodes,
+        Func<IReadOnlyList<string>, IReadOnlyList<string>, IReadOnlyList<string>> next, string action, CancellationToken ct)
     {
         var cred = await db.Credentials.Include(c => c.Services).FirstOrDefaultAsync(c => c.Id == credentialId && c.OrgId == orgId, ct);
-        if (cred is null) return null;
+        if (cred is null) return OpError.NotFound("Credential Not Found");
         var (known, errors) = Split(sdkCodes);
         var current = cred.Services.Select(s => s.SdkCode).ToList();
         var wanted = next(current, known).ToHashSet(StringComparer.Ordinal);
@@ -127,21 +137,20 @@ public static partial class CredentialOps
     /// The UI's "Generate access token": a token for the credential with every scope its subscriptions grant, bound
     /// to its newest live secret (so that deleting that secret revokes the token, like any other). Audited.
     /// </summary>
-    public static async Task<(IssuedToken? Token, OpError? Error)> GenerateTokenAsync(KilnDb db, CredentialCache cache, TokenIssuer issuer,
-        TimeProvider clock, Actor actor, long orgId, long credentialId, CancellationToken ct)
+    public async Task<OpResult<IssuedToken>> GenerateTokenAsync(Actor actor, long orgId, long credentialId, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
         var clientId = await db.Credentials.Where(c => c.Id == credentialId && c.OrgId == orgId).Select(c => c.ClientId).FirstOrDefaultAsync(ct);
         var cred = clientId is null ? null : await cache.GetAsync(clientId, ct);
-        if (cred is null || !cred.Enabled) return (null, OpError.NotFound("Credential Not Found"));
+        if (cred is null || !cred.Enabled) return OpError.NotFound("Credential Not Found");
         var secret = (await db.ClientSecrets.AsNoTracking().Where(s => s.CredentialId == cred.Id).ToListAsync(ct))
             .Where(s => s.ExpiresAt is null || s.ExpiresAt > now).OrderByDescending(s => s.CreatedAt).FirstOrDefault();
-        if (secret is null) return (null, OpError.Conflict("no_secret", "The credential has no client secret; add one first."));
-        if (cred.GrantedScopes.Count == 0) return (null, OpError.Conflict("no_services", "The credential is subscribed to no API; add one first."));
+        if (secret is null) return OpError.Conflict("no_secret", "The credential has no client secret; add one first.");
+        if (cred.GrantedScopes.Count == 0) return OpError.Conflict("no_services", "The credential is subscribed to no API; add one first.");
         var token = issuer.Issue(new TokenSubject(cred.ClientId, cred.TechnicalAccountId, cred.OrgCode, cred.Id, secret.Uuid, cred.GrantedScopes));
         actor.Audit(db, clock, orgId, "credential.token", $"credential:{cred.Id}", "generated in the console");
         await db.SaveChangesAsync(ct);
-        return (token, null);
+        return token;
     }
 
     /// <summary>Known service codes (canonical spelling) and an error entry for each unknown one.</summary>
@@ -160,7 +169,7 @@ public static partial class CredentialOps
     [GeneratedRegex("[^A-Za-z0-9_-]+")]
     private static partial Regex NotNameChars();
 
-    private static async Task<string> FreeProjectNameAsync(KilnDb db, long orgId, string credentialName, CancellationToken ct)
+    private async Task<string> FreeProjectNameAsync(long orgId, string credentialName, CancellationToken ct)
     {
         var stem = NotNameChars().Replace(credentialName.Trim(), "-").Trim('-', '_');
         if (stem.Length < 3) stem = "project-" + stem;

@@ -26,48 +26,46 @@ public static class CredentialsApi
     public static async Task<Results<Ok<List<WorkspaceCredentialDto>>, JsonHttpResult<ApiError>>> ListAsync(
         string orgId, string projectId, string workspaceId, ImsCaller caller, OrgAccess access, KilnDb db, CancellationToken ct)
     {
-        if (await WorkspaceOfAsync(caller, access, db, orgId, projectId, workspaceId, ct) is not { } w) return ApiErrors.NotFound("Workspace Not Found");
+        if (await access.WorkspaceAsync(caller, orgId, projectId, workspaceId, ct) is not { } w) return ApiErrors.NotFound("Workspace Not Found");
         var creds = await db.Credentials.AsNoTracking().Where(c => c.WorkspaceId == w.Id && c.OrgId == w.OrgId).ToListAsync(ct);
         return TypedResults.Ok(creds.OrderBy(c => c.CreatedAt).Select(c => c.AsWorkspaceCredentialDto()).ToList());
     }
 
     public static async Task<Results<Ok<WorkspaceCredentialCreatedDto>, JsonHttpResult<ApiError>>> CreateInWorkspaceAsync(
-        string orgId, string projectId, string workspaceId, ImsCaller caller, OrgAccess access, KilnDb db, SecretHasher hasher,
-        TimeProvider clock, HttpContext ctx, CancellationToken ct)
+        string orgId, string projectId, string workspaceId, JsonBody<CredentialCreateRequest> request, ImsCaller caller, OrgAccess access,
+        CredentialOps credentials, HttpContext ctx, CancellationToken ct)
     {
-        if (await WorkspaceOfAsync(caller, access, db, orgId, projectId, workspaceId, ct) is not { } w) return ApiErrors.NotFound("Workspace Not Found");
-        var (body, bad) = await ConsoleJson.ReadAsync<CredentialCreateRequest>(ctx.Request, ct);
-        if (body is null) return bad!;
+        if (await access.WorkspaceAsync(caller, orgId, projectId, workspaceId, ct) is not { } w) return ApiErrors.NotFound("Workspace Not Found");
+        if (request.Failed(out var bad, out var body)) return bad;
         if (SdkCodes(body.Services) is not { } codes) return ApiErrors.BadRequest("each entry of services needs an sdkCode");
-        var (created, error) = await CredentialOps.CreateAsync(db, hasher, clock, Actor.Of(caller, ctx), w, body.Name, body.Description, codes, ct);
-        if (error is not null) return error.ToResult();
-        var c = created!.Credential;
+        if ((await credentials.CreateAsync(Actor.Of(caller, ctx), w, body.Name, body.Description, codes, ct)).Failed(out var error, out var created))
+            return error.ToResult();
+        var c = created.Credential;
         return TypedResults.Ok(new WorkspaceCredentialCreatedDto(ConsoleJson.Str(c.Id), c.ClientId, ConsoleJson.Str(c.OrgId), created.ClientSecret));
     }
 
     public static async Task<Results<Created<OrgCredentialCreatedDto>, JsonHttpResult<ApiError>>> CreateInOrgAsync(
-        string orgId, ImsCaller caller, OrgAccess access, KilnDb db, SecretHasher hasher, TimeProvider clock, HttpContext ctx, CancellationToken ct)
+        string orgId, JsonBody<CredentialCreateRequest> request, ImsCaller caller, OrgAccess access, CredentialOps credentials, HttpContext ctx,
+        CancellationToken ct)
     {
         if (await access.OrgAsync(caller, orgId, ct) is not { } org) return ApiErrors.NotFound("Organization Not Found");
-        var (body, bad) = await ConsoleJson.ReadAsync<CredentialCreateRequest>(ctx.Request, ct);
-        if (body is null) return bad!;
+        if (request.Failed(out var bad, out var body)) return bad;
         if (SdkCodes(body.Services) is not { } codes) return ApiErrors.BadRequest("each entry of services needs an sdkCode");
-        var (created, error) = await CredentialOps.CreateInOrgAsync(db, hasher, clock, Actor.Of(caller, ctx), org.OrgId,
-            body.ProjectId, body.WorkspaceId, body.Name, body.Description, codes, ct);
-        if (error is not null) return error.ToResult();
-        var c = created!.Credential;
+        var made = await credentials.CreateInOrgAsync(Actor.Of(caller, ctx), org.OrgId, body.ProjectId, body.WorkspaceId, body.Name, body.Description, codes, ct);
+        if (made.Failed(out var error, out var created)) return error.ToResult();
+        var c = created.Credential;
         return TypedResults.Created($"/console/organizations/{orgId}/integrations/{c.Id}", new OrgCredentialCreatedDto(
             ConsoleJson.Str(c.Id), c.ClientId, ConsoleJson.Str(c.OrgId), c.TechnicalAccountId, ConsoleJson.Str(c.ProjectId),
             ConsoleJson.Str(c.WorkspaceId), created.Subscription with { ErrorList = created.Subscription.ErrorList ?? [] }, created.ClientSecret));
     }
 
     public static async Task<Results<Ok<EmptyDto>, JsonHttpResult<ApiError>>> DeleteAsync(
-        string orgId, string projectId, string workspaceId, string credentialId, ImsCaller caller, OrgAccess access, KilnDb db,
-        CredentialCache cache, TimeProvider clock, HttpContext ctx, CancellationToken ct)
+        string orgId, string projectId, string workspaceId, string credentialId, ImsCaller caller, OrgAccess access, CredentialOps credentials,
+        HttpContext ctx, CancellationToken ct)
     {
-        if (await WorkspaceOfAsync(caller, access, db, orgId, projectId, workspaceId, ct) is not { } w
+        if (await access.WorkspaceAsync(caller, orgId, projectId, workspaceId, ct) is not { } w
             || !Ids.TryParseId(credentialId, out var cid)
-            || !await CredentialOps.DeleteAsync(db, cache, clock, Actor.Of(caller, ctx), w.OrgId, cid, w.Id, ct))
+            || !await credentials.DeleteAsync(Actor.Of(caller, ctx), w.OrgId, cid, w.Id, ct))
             return ApiErrors.NotFound("Credential Not Found");
         return TypedResults.Ok(new EmptyDto());
     }
@@ -88,19 +86,19 @@ public static class CredentialsApi
     }
 
     public static async Task<Results<Ok<List<ProjectWorkspaceRefDto>>, JsonHttpResult<ApiError>>> WhereIsAsync(
-        string orgId, string credentialId, ImsCaller caller, OrgAccess access, KilnDb db, CancellationToken ct)
+        string orgId, string credentialId, ImsCaller caller, OrgAccess access, CredentialOps credentials, CancellationToken ct)
     {
         if (await access.OrgAsync(caller, orgId, ct) is not { } org) return ApiErrors.NotFound("Organization Not Found");
-        if (!Ids.TryParseId(credentialId, out var cid) || await CredentialOps.FindAsync(db, org.OrgId, cid, ct) is not { } c)
+        if (!Ids.TryParseId(credentialId, out var cid) || await credentials.FindAsync(org.OrgId, cid, ct) is not { } c)
             return ApiErrors.NotFound("Credential Not Found");
         return TypedResults.Ok(new List<ProjectWorkspaceRefDto> { new(ConsoleJson.Str(c.ProjectId), ConsoleJson.Str(c.WorkspaceId), ConsoleJson.Str(c.Id)) });
     }
 
     public static async Task<Results<Ok<IntegrationDto>, JsonHttpResult<ApiError>>> IntegrationAsync(
-        string orgId, string intId, ImsCaller caller, OrgAccess access, KilnDb db, CancellationToken ct)
+        string orgId, string intId, ImsCaller caller, OrgAccess access, CredentialOps credentials, CancellationToken ct)
     {
         if (await access.OrgAsync(caller, orgId, ct) is not { } org) return ApiErrors.NotFound("Organization Not Found");
-        if (!Ids.TryParseId(intId, out var cid) || await CredentialOps.FindAsync(db, org.OrgId, cid, ct) is not { } c)
+        if (!Ids.TryParseId(intId, out var cid) || await credentials.FindAsync(org.OrgId, cid, ct) is not { } c)
             return ApiErrors.NotFound("Credential Not Found");
         var subscribed = Services.All.Where(s => c.Services.Any(x => x.SdkCode == s.Code)).ToList();
         return TypedResults.Ok(new IntegrationDto(ConsoleJson.Str(c.Id), c.ClientId, c.Name, c.Description, ConsoleJson.Str(c.OrgId),
@@ -108,15 +106,6 @@ public static class CredentialsApi
             subscribed.Select(s => new ServicePropertyDto(s.Code, s.Name, s.Scopes, [], [])).ToList(),
             c.Enabled ? "ENABLED" : "DISABLED", c.CreatedAt.ToUnixTimeMilliseconds(), c.ModifiedAt.ToUnixTimeMilliseconds(),
             ConsoleJson.Str(c.ProjectId), ConsoleJson.Str(c.WorkspaceId)));
-    }
-
-    /// <summary>The workspace named by the path, when the caller may act in its org; null answers 404.</summary>
-    internal static async Task<Workspace?> WorkspaceOfAsync(ImsCaller caller, OrgAccess access, KilnDb db,
-        string orgId, string projectId, string workspaceId, CancellationToken ct)
-    {
-        if (await access.OrgAsync(caller, orgId, ct) is not { } org) return null;
-        if (!Ids.TryParseId(projectId, out var pid) || !Ids.TryParseId(workspaceId, out var wid)) return null;
-        return await WorkspaceOps.FindAsync(db, org.OrgId, pid, wid, ct);
     }
 
     /// <summary>The sdkCodes of a services array (absent: none); null when an entry has no sdkCode.</summary>

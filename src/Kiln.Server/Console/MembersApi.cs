@@ -30,43 +30,42 @@ public static class MembersApi
     }
 
     public static async Task<Results<Ok<List<MemberDto>>, JsonHttpResult<ApiError>>> ListAsync(
-        string orgId, ImsCaller caller, OrgAccess access, Data.KilnDb db, CancellationToken ct)
+        string orgId, ImsCaller caller, OrgAccess access, Members members, CancellationToken ct)
     {
         if (await AdminOrgAsync(caller, access, orgId, ct) is not { } org) return Refusal(await access.OrgAsync(caller, orgId, ct));
-        return TypedResults.Ok((await Members.ListAsync(db, org.OrgId, ct)).Select(AsDto).ToList());
+        return TypedResults.Ok((await members.ListAsync(org.OrgId, ct)).Select(AsDto).ToList());
     }
 
     public static async Task<Results<Created<AddedMemberDto>, JsonHttpResult<ApiError>>> AddAsync(
-        string orgId, ImsCaller caller, OrgAccess access, Data.KilnDb db, TimeProvider clock, HttpContext ctx, CancellationToken ct)
+        string orgId, JsonBody<MemberAddRequest> request, ImsCaller caller, OrgAccess access, Members members, HttpContext ctx, CancellationToken ct)
     {
         if (await AdminOrgAsync(caller, access, orgId, ct) is not { } org) return Refusal(await access.OrgAsync(caller, orgId, ct));
-        var (body, bad) = await ConsoleJson.ReadAsync<MemberAddRequest>(ctx.Request, ct);
-        if (body is null) return bad!;
-        var (added, error) = await Members.AddAsync(db, clock, Actor.Of(caller, ctx), org.OrgId, body.Email, body.Role, ct);
-        if (error is not null) return error.ToResult();
-        var m = AsDto(added!.Member);
+        if (request.Failed(out var bad, out var body)) return bad;
+        if ((await members.AddAsync(Actor.Of(caller, ctx), org.OrgId, body.Email, body.Role, ct)).Failed(out var error, out var added))
+            return error.ToResult();
+        var m = AsDto(added.Member);
         if (added.NewPassword is not null) OAuthErrors.NoStore(ctx);
         return TypedResults.Created($"/console/organizations/{orgId}/members/{m.UserId}",
             new AddedMemberDto(m.UserId, m.Email, m.Role, m.Roles, m.DateAdded, m.Disabled, added.NewPassword));
     }
 
     public static async Task<Results<Ok<MemberDto>, JsonHttpResult<ApiError>>> PatchAsync(
-        string orgId, string userId, ImsCaller caller, OrgAccess access, Data.KilnDb db, TimeProvider clock, HttpContext ctx, CancellationToken ct)
+        string orgId, string userId, JsonBody<MemberPatchRequest> request, ImsCaller caller, OrgAccess access, Members members, HttpContext ctx,
+        CancellationToken ct)
     {
         if (await AdminOrgAsync(caller, access, orgId, ct) is not { } org) return Refusal(await access.OrgAsync(caller, orgId, ct));
         if (!Ids.TryParseId(userId, out var uid)) return ApiErrors.NotFound("Member Not Found");
-        var (body, bad) = await ConsoleJson.ReadAsync<MemberPatchRequest>(ctx.Request, ct);
-        if (body is null) return bad!;
-        var (member, error) = await Members.SetRoleAsync(db, clock, Actor.Of(caller, ctx), org.OrgId, uid, body.Role, ct);
-        return error is not null ? error.ToResult() : TypedResults.Ok(AsDto(member!));
+        if (request.Failed(out var bad, out var body)) return bad;
+        var changed = await members.SetRoleAsync(Actor.Of(caller, ctx), org.OrgId, uid, body.Role, ct);
+        return changed.Failed(out var error, out var member) ? error.ToResult() : TypedResults.Ok(AsDto(member));
     }
 
     public static async Task<Results<NoContent, JsonHttpResult<ApiError>>> RemoveAsync(
-        string orgId, string userId, ImsCaller caller, OrgAccess access, Data.KilnDb db, TimeProvider clock, HttpContext ctx, CancellationToken ct)
+        string orgId, string userId, ImsCaller caller, OrgAccess access, Members members, HttpContext ctx, CancellationToken ct)
     {
         if (await AdminOrgAsync(caller, access, orgId, ct) is not { } org) return Refusal(await access.OrgAsync(caller, orgId, ct));
         if (!Ids.TryParseId(userId, out var uid)) return ApiErrors.NotFound("Member Not Found");
-        var error = await Members.RemoveAsync(db, clock, Actor.Of(caller, ctx), org.OrgId, uid, ct);
+        var error = await members.RemoveAsync(Actor.Of(caller, ctx), org.OrgId, uid, ct);
         return error is not null ? error.ToResult() : TypedResults.NoContent();
     }
 

@@ -6,12 +6,16 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Kiln.Server.Console;
 
+/// <summary>A project just made, with its Production workspace.</summary>
+public sealed record NewProject(Project Project, Workspace Workspace);
+
 /// <summary>
-/// Project building blocks shared by the REST API and the web UI. Each checks its input, scopes every query to
-/// the org, saves the change together with its audit record, and answers an <see cref="OpError"/> on refusal.
-/// Access (is this actor allowed in this org?) is decided by the caller, through <see cref="OrgAccess"/>.
+/// Projects, for the REST API and the web UI alike. Each method checks its input, scopes every query to the org,
+/// saves the change together with its audit record, and answers an <see cref="OpError"/> on refusal. Access (may this
+/// actor act in this org?) is decided before, by <see cref="OrgAccess"/>. Names are unique per org: checked and
+/// written under the org's lock (<see cref="RowLocks"/>).
 /// </summary>
-public static partial class ProjectOps
+public sealed partial class ProjectOps(KilnDb db, TimeProvider clock, CredentialCache cache)
 {
     public const string DefaultWorkspace = "Production";
     public const string DuplicateName = "ERR_MSG_DUPLICATE_NAME";
@@ -33,39 +37,50 @@ public static partial class ProjectOps
         return value.Any(char.IsControl) ? OpError.BadRequest($"{field} must not contain control characters") : null;
     }
 
-    public static Task<Project?> FindAsync(KilnDb db, long orgId, long projectId, CancellationToken ct) =>
+    public Task<Project?> FindAsync(long orgId, long projectId, CancellationToken ct) =>
         db.Projects.AsNoTracking().FirstOrDefaultAsync(p => p.Id == projectId && p.OrgId == orgId, ct);
 
     /// <summary>Creates a project and its <c>Production</c> workspace.</summary>
-    public static async Task<(Project? Project, Workspace? Workspace, OpError? Error)> CreateAsync(
-        KilnDb db, TimeProvider clock, Actor actor, long orgId, string? name, string? title, string? description, CancellationToken ct)
+    public async Task<OpResult<NewProject>> CreateAsync(Actor actor, long orgId, string? name, string? title, string? description, CancellationToken ct)
     {
-        if ((NameProblem(name, "name") ?? TextProblem(title, "title", 100, true) ?? TextProblem(description, "description", 1000, false)) is { } bad)
-            return (null, null, bad);
-        if (await db.Projects.AnyAsync(p => p.OrgId == orgId && p.Name == name, ct))
-            return (null, null, OpError.Conflict(DuplicateName, $"A project named '{name}' already exists in this organization."));
+        var bad = NameProblem(name, "name") ?? TextProblem(title, "title", 100, true) ?? TextProblem(description, "description", 1000, false);
+        if (bad is not null || name is null || title is null) return bad ?? OpError.BadRequest("name and title are required");
+        await using var tx = await db.LockOrgAsync(orgId, ct);
+        var made = await AddLockedAsync(actor, orgId, name, title.Trim(), description ?? "", ct);
+        if (made.Failed(out var error, out var created)) return error;
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        return created;
+    }
+
+    /// <summary>
+    /// Adds a project and its Production workspace to the context, for a caller that holds the org's lock and saves
+    /// (the org-level credential create makes one).
+    /// </summary>
+    internal async Task<OpResult<NewProject>> AddLockedAsync(Actor actor, long orgId, string name, string title, string description, CancellationToken ct)
+    {
+        if (await db.Projects.AnyAsync(p => p.OrgId == orgId && p.Name == name, ct)) return Duplicate(name);
         var now = clock.GetUtcNow();
-        var project = NewEntities.NewProject(orgId, name!, title!.Trim(), actor.Id, now);
-        project.Description = description ?? "";
+        var project = NewEntities.NewProject(orgId, name, title, actor.Id, now);
+        project.Description = description;
         var workspace = NewEntities.NewWorkspace(orgId, project.Id, DefaultWorkspace, actor.Id, now);
         db.AddRange(project, workspace);
-        actor.Audit(db, clock, orgId, "project.create", $"project:{project.Id}", name!);
-        if (!await TrySaveAsync(db, ct))
-            return (null, null, OpError.Conflict(DuplicateName, $"A project named '{name}' already exists in this organization."));
-        return (project, workspace, null);
+        actor.Audit(db, clock, orgId, "project.create", $"project:{project.Id}", name);
+        return new NewProject(project, workspace);
     }
 
     /// <summary>Edits a project; null arguments leave fields as they are.</summary>
-    public static async Task<(Project? Project, OpError? Error)> UpdateAsync(KilnDb db, TimeProvider clock, Actor actor, long orgId, long projectId,
+    public async Task<OpResult<Project>> UpdateAsync(Actor actor, long orgId, long projectId,
         string? name, string? title, string? description, bool? notificationsEnabled, CancellationToken ct)
     {
         if (((name is null ? null : NameProblem(name, "name")) ?? (title is null ? null : TextProblem(title, "title", 100, true))
             ?? TextProblem(description, "description", 1000, false)) is { } bad)
-            return (null, bad);
+            return bad;
+        await using var tx = await db.LockOrgAsync(orgId, ct);
         var project = await db.Projects.FirstOrDefaultAsync(p => p.Id == projectId && p.OrgId == orgId, ct);
-        if (project is null) return (null, OpError.NotFound("Project Not Found"));
+        if (project is null) return OpError.NotFound("Project Not Found");
         if (name is not null && name != project.Name && await db.Projects.AnyAsync(p => p.OrgId == orgId && p.Name == name, ct))
-            return (null, OpError.Conflict(DuplicateName, $"A project named '{name}' already exists in this organization."));
+            return Duplicate(name);
         project.Name = name ?? project.Name;
         project.Title = title?.Trim() ?? project.Title;
         project.Description = description ?? project.Description;
@@ -73,15 +88,16 @@ public static partial class ProjectOps
         project.ModifiedAt = clock.GetUtcNow();
         project.WhoLastModified = actor.Id;
         actor.Audit(db, clock, orgId, "project.update", $"project:{project.Id}", project.Name);
-        if (!await TrySaveAsync(db, ct)) return (null, OpError.Conflict(DuplicateName, $"A project named '{name}' already exists in this organization."));
-        return (project, null);
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        return project;
     }
 
     /// <summary>
     /// Deletes a project with its workspaces, credentials and their secrets (irreversible), and revokes the
     /// credentials' tokens at once. False when there is no such project in the org.
     /// </summary>
-    public static async Task<bool> DeleteAsync(KilnDb db, CredentialCache cache, TimeProvider clock, Actor actor, long orgId, long projectId, CancellationToken ct)
+    public async Task<bool> DeleteAsync(Actor actor, long orgId, long projectId, CancellationToken ct)
     {
         var project = await db.Projects.FirstOrDefaultAsync(p => p.Id == projectId && p.OrgId == orgId, ct);
         if (project is null) return false;
@@ -113,4 +129,7 @@ public static partial class ProjectOps
             return false;
         }
     }
+
+    private static OpError Duplicate(string name) =>
+        OpError.Conflict(DuplicateName, $"A project named '{name}' already exists in this organization.");
 }

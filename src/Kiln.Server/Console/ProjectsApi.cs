@@ -1,7 +1,6 @@
 using System.Globalization;
 using Kiln.Server.Core;
 using Kiln.Server.Data;
-using Kiln.Server.Ims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
@@ -74,50 +73,48 @@ public static class ProjectsApi
     }
 
     public static async Task<Results<Created<NewProjectDto>, JsonHttpResult<ApiError>>> CreateAsync(
-        string orgId, ImsCaller caller, OrgAccess access, KilnDb db, TimeProvider clock, HttpContext ctx, CancellationToken ct)
+        string orgId, JsonBody<ProjectCreateRequest> request, ImsCaller caller, OrgAccess access, ProjectOps projects, HttpContext ctx,
+        CancellationToken ct)
     {
         if (await access.OrgAsync(caller, orgId, ct) is not { } org) return ApiErrors.NotFound("Organization Not Found");
-        var (body, bad) = await ConsoleJson.ReadAsync<ProjectCreateRequest>(ctx.Request, ct);
-        if (body is null) return bad!;
+        if (request.Failed(out var bad, out var body)) return bad;
         if (body.Type is null) return ApiErrors.BadRequest("type is required");
         if (body.Type == "jaeger") return ApiErrors.BadRequest("type 'jaeger' (App Builder) is not supported by Kiln; use 'default'");
         if (body.Type != "default") return ApiErrors.BadRequest("type must be 'default'");
-        var (project, workspace, error) = await ProjectOps.CreateAsync(db, clock, Actor.Of(caller, ctx), org.OrgId, body.Name, body.Title, body.Description, ct);
-        if (error is not null) return error.ToResult();
-        return TypedResults.Created($"/console/organizations/{orgId}/projects/{project!.Id}",
-            new NewProjectDto(ConsoleJson.Str(project.Id), project.Type, ConsoleJson.Str(workspace!.Id)));
+        if ((await projects.CreateAsync(Actor.Of(caller, ctx), org.OrgId, body.Name, body.Title, body.Description, ct)).Failed(out var error, out var made))
+            return error.ToResult();
+        return TypedResults.Created($"/console/organizations/{orgId}/projects/{made.Project.Id}",
+            new NewProjectDto(ConsoleJson.Str(made.Project.Id), made.Project.Type, ConsoleJson.Str(made.Workspace.Id)));
     }
 
     public static async Task<Results<Ok<ProjectDto>, JsonHttpResult<ApiError>>> GetAsync(
-        string orgId, string projectId, ImsCaller caller, OrgAccess access, KilnDb db, CancellationToken ct)
+        string orgId, string projectId, ImsCaller caller, OrgAccess access, ProjectOps projects, CancellationToken ct)
     {
         if (await access.OrgAsync(caller, orgId, ct) is not { } org) return ApiErrors.NotFound("Organization Not Found");
-        if (!Ids.TryParseId(projectId, out var pid) || await ProjectOps.FindAsync(db, org.OrgId, pid, ct) is not { } project)
+        if (!Ids.TryParseId(projectId, out var pid) || await projects.FindAsync(org.OrgId, pid, ct) is not { } project)
             return ApiErrors.NotFound("Project Not Found");
         return TypedResults.Ok(project.AsProjectDto());
     }
 
     public static async Task<Results<Ok<ProjectDto>, JsonHttpResult<ApiError>>> PatchAsync(
-        string orgId, string projectId, ImsCaller caller, OrgAccess access, KilnDb db, TimeProvider clock, HttpContext ctx, CancellationToken ct)
-    {
-        if (await access.OrgAsync(caller, orgId, ct) is not { } org) return ApiErrors.NotFound("Organization Not Found");
-        if (!Ids.TryParseId(projectId, out var pid)) return ApiErrors.NotFound("Project Not Found");
-        var (body, bad) = await ConsoleJson.ReadAsync<ProjectPatchRequest>(ctx.Request, ct);
-        if (body is null) return bad!;
-        // The swagger's rule: (name and title) or notifications_enabled.
-        if ((body.Name is null || body.Title is null) && body.NotificationsEnabled is null)
-            return ApiErrors.BadRequest("give name and title, or notifications_enabled");
-        var (project, error) = await ProjectOps.UpdateAsync(db, clock, Actor.Of(caller, ctx), org.OrgId, pid,
-            body.Name, body.Title, body.Description, body.NotificationsEnabled, ct);
-        return error is not null ? error.ToResult() : TypedResults.Ok(project!.AsProjectDto());
-    }
-
-    public static async Task<Results<Ok<EmptyDto>, JsonHttpResult<ApiError>>> DeleteAsync(
-        string orgId, string projectId, ImsCaller caller, OrgAccess access, KilnDb db, CredentialCache cache, TimeProvider clock,
+        string orgId, string projectId, JsonBody<ProjectPatchRequest> request, ImsCaller caller, OrgAccess access, ProjectOps projects,
         HttpContext ctx, CancellationToken ct)
     {
         if (await access.OrgAsync(caller, orgId, ct) is not { } org) return ApiErrors.NotFound("Organization Not Found");
-        if (!Ids.TryParseId(projectId, out var pid) || !await ProjectOps.DeleteAsync(db, cache, clock, Actor.Of(caller, ctx), org.OrgId, pid, ct))
+        if (!Ids.TryParseId(projectId, out var pid)) return ApiErrors.NotFound("Project Not Found");
+        if (request.Failed(out var bad, out var body)) return bad;
+        // The swagger's rule: (name and title) or notifications_enabled.
+        if ((body.Name is null || body.Title is null) && body.NotificationsEnabled is null)
+            return ApiErrors.BadRequest("give name and title, or notifications_enabled");
+        var updated = await projects.UpdateAsync(Actor.Of(caller, ctx), org.OrgId, pid, body.Name, body.Title, body.Description, body.NotificationsEnabled, ct);
+        return updated.Failed(out var error, out var project) ? error.ToResult() : TypedResults.Ok(project.AsProjectDto());
+    }
+
+    public static async Task<Results<Ok<EmptyDto>, JsonHttpResult<ApiError>>> DeleteAsync(
+        string orgId, string projectId, ImsCaller caller, OrgAccess access, ProjectOps projects, HttpContext ctx, CancellationToken ct)
+    {
+        if (await access.OrgAsync(caller, orgId, ct) is not { } org) return ApiErrors.NotFound("Organization Not Found");
+        if (!Ids.TryParseId(projectId, out var pid) || !await projects.DeleteAsync(Actor.Of(caller, ctx), org.OrgId, pid, ct))
             return ApiErrors.NotFound("Project Not Found");
         return TypedResults.Ok(new EmptyDto());
     }

@@ -1,9 +1,6 @@
 using Kiln.Server.Core;
-using Kiln.Server.Data;
 using Kiln.Server.Ims;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 
 namespace Kiln.Server.Console;
 
@@ -21,64 +18,30 @@ public static class SecretsApi
     }
 
     public static async Task<Results<Ok<SecretListDto>, JsonHttpResult<ApiError>>> ListAsync(
-        string orgId, string credentialId, ImsCaller caller, OrgAccess access, KilnDb db, UsageTracker usage, CancellationToken ct)
+        string orgId, string credentialId, ImsCaller caller, OrgAccess access, SecretOps secrets, CancellationToken ct)
     {
         var cred = await access.CredentialForSecretsAsync(caller, orgId, credentialId, ct);
         if (cred is null) return ApiErrors.NotFound("Credential Not Found");
-        var secrets = await db.ClientSecrets.AsNoTracking().Where(s => s.CredentialId == cred.Id).OrderBy(s => s.CreatedAt).ToListAsync(ct);
-        return TypedResults.Ok(new SecretListDto(cred.ClientId, secrets.Select(s => s.AsSecretDto(usage.Pending(s.Uuid))).ToList()));
+        return TypedResults.Ok(new SecretListDto(cred.ClientId, (await secrets.ListAsync(cred, ct)).Select(s => s.Dto).ToList()));
     }
 
     public static async Task<Results<Created<NewSecretDto>, JsonHttpResult<ApiError>>> AddAsync(
-        string orgId, string credentialId, ImsCaller caller, OrgAccess access, KilnDb db, SecretHasher hasher,
-        CredentialCache cache, TimeProvider clock, IOptions<ImsOptions> options, HttpContext ctx, CancellationToken ct)
+        string orgId, string credentialId, ImsCaller caller, OrgAccess access, SecretOps secrets, HttpContext ctx, CancellationToken ct)
     {
         var cred = await access.CredentialForSecretsAsync(caller, orgId, credentialId, ct);
         if (cred is null) return ApiErrors.NotFound("Credential Not Found");
-        var limit = options.Value.MaxSecretsPerCredential;
-        var plaintext = SecretHasher.NewSecret();
-        var secret = NewSecret(cred.Id, plaintext, hasher, clock);
-        // SQLite transactions begin IMMEDIATE and PostgreSQL locks the credential row, so count-then-insert is serialised.
-        await using (var tx = await db.Database.BeginTransactionAsync(ct))
-        {
-            if (db.Database.IsNpgsql()) // lock the credential row: concurrent adds for it queue here
-                await db.Database.ExecuteSqlInterpolatedAsync($"SELECT 1 FROM \"Credentials\" WHERE \"Id\" = {cred.Id} FOR UPDATE", ct);
-            if (await db.ClientSecrets.CountAsync(s => s.CredentialId == cred.Id, ct) >= limit) return LimitReached(limit);
-            db.ClientSecrets.Add(secret);
-            Audit.Write(db, ctx, clock, caller, cred.OrgId, "secret.add", $"credential:{cred.Id}/secret:{secret.Uuid}");
-            await db.SaveChangesAsync(ct);
-            await tx.CommitAsync(ct);
-        }
-        cache.Invalidate(cred.ClientId);
-        return TypedResults.Created($"/console/organizations/{cred.OrgId}/credentials/{cred.Id}/secrets/{secret.Uuid}", secret.AsNewSecretDto(plaintext));
+        if ((await secrets.AddAsync(Actor.Of(caller, ctx), cred, ct)).Failed(out var error, out var added)) return error.ToResult();
+        return TypedResults.Created($"/console/organizations/{cred.OrgId}/credentials/{cred.Id}/secrets/{added.Secret.Uuid}",
+            added.Secret.AsNewSecretDto(added.Plaintext));
     }
 
     public static async Task<Results<NoContent, JsonHttpResult<ApiError>>> DeleteAsync(
-        string orgId, string credentialId, string uuid, bool? force, ImsCaller caller, OrgAccess access, KilnDb db,
-        CredentialCache cache, TimeProvider clock, HttpContext ctx, CancellationToken ct)
+        string orgId, string credentialId, string uuid, bool? force, ImsCaller caller, OrgAccess access, SecretOps secrets,
+        HttpContext ctx, CancellationToken ct)
     {
         var cred = await access.CredentialForSecretsAsync(caller, orgId, credentialId, ct);
         if (cred is null) return ApiErrors.NotFound("Credential Not Found");
-        var secret = await db.ClientSecrets.FirstOrDefaultAsync(s => s.Uuid == uuid && s.CredentialId == cred.Id, ct);
-        if (secret is null) return ApiErrors.NotFound("Secret Not Found");
-        if (force != true && await db.ClientSecrets.CountAsync(s => s.CredentialId == cred.Id, ct) <= 1)
-            return ApiErrors.Conflict("last_secret", "This is the credential's last secret; deleting it stops every client. Repeat with ?force=true to delete it anyway.");
-        db.ClientSecrets.Remove(secret);
-        Audit.Write(db, ctx, clock, caller, cred.OrgId, "secret.delete", $"credential:{cred.Id}/secret:{uuid}", force == true ? "forced" : "");
-        await db.SaveChangesAsync(ct);
-        cache.Invalidate(cred.ClientId); // revocation: tokens minted by this secret die on their next request
-        return TypedResults.NoContent();
+        var error = await secrets.DeleteAsync(Actor.Of(caller, ctx), cred, uuid, force == true, "Repeat with ?force=true to delete it anyway.", ct);
+        return error is null ? TypedResults.NoContent() : error.ToResult();
     }
-
-    public static ClientSecret NewSecret(long credentialId, string plaintext, SecretHasher hasher, TimeProvider clock) => new()
-    {
-        Uuid = Ids.NewHex32(),
-        CredentialId = credentialId,
-        Hash = hasher.Hash(plaintext),
-        Hint = SecretHasher.HintOf(plaintext),
-        CreatedAt = clock.GetUtcNow(),
-    };
-
-    private static JsonHttpResult<ApiError> LimitReached(int limit) =>
-        ApiErrors.Conflict("secret_limit_reached", $"A credential may have at most {limit} client secrets; delete one first.");
 }

@@ -5,52 +5,51 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Kiln.Server.Console;
 
-/// <summary>Workspace building blocks (see <see cref="ProjectOps"/> for the conventions).</summary>
-public static class WorkspaceOps
+/// <summary>
+/// Workspaces (see <see cref="ProjectOps"/> for the conventions). Names are unique per project; the database's unique
+/// index settles a race, which answers the same 409 as the check.
+/// </summary>
+public sealed class WorkspaceOps(KilnDb db, TimeProvider clock, CredentialCache cache)
 {
-    public static Task<Workspace?> FindAsync(KilnDb db, long orgId, long projectId, long workspaceId, CancellationToken ct) =>
+    public Task<Workspace?> FindAsync(long orgId, long projectId, long workspaceId, CancellationToken ct) =>
         db.Workspaces.AsNoTracking().FirstOrDefaultAsync(w => w.Id == workspaceId && w.ProjectId == projectId && w.OrgId == orgId, ct);
 
-    public static async Task<(Workspace? Workspace, OpError? Error)> CreateAsync(KilnDb db, TimeProvider clock, Actor actor,
-        long orgId, long projectId, string? name, string? title, string? description, CancellationToken ct)
+    public async Task<OpResult<Workspace>> CreateAsync(Actor actor, long orgId, long projectId, string? name, string? title, string? description,
+        CancellationToken ct)
     {
-        if ((ProjectOps.NameProblem(name, "name") ?? ProjectOps.TextProblem(title, "title", 100, false)
-            ?? ProjectOps.TextProblem(description, "description", 1000, false)) is { } bad)
-            return (null, bad);
-        if (!await db.Projects.AnyAsync(p => p.Id == projectId && p.OrgId == orgId, ct)) return (null, OpError.NotFound("Project Not Found"));
-        if (await db.Workspaces.AnyAsync(w => w.ProjectId == projectId && w.Name == name, ct))
-            return (null, Duplicate(name!));
-        var workspace = NewEntities.NewWorkspace(orgId, projectId, name!, actor.Id, clock.GetUtcNow());
-        workspace.Title = string.IsNullOrWhiteSpace(title) ? name! : title.Trim();
+        var bad = Problem(name, title, description);
+        if (bad is not null || name is null) return bad ?? OpError.BadRequest("name is required");
+        if (!await db.Projects.AnyAsync(p => p.Id == projectId && p.OrgId == orgId, ct)) return OpError.NotFound("Project Not Found");
+        if (await db.Workspaces.AnyAsync(w => w.ProjectId == projectId && w.Name == name, ct)) return Duplicate(name);
+        var workspace = NewEntities.NewWorkspace(orgId, projectId, name, actor.Id, clock.GetUtcNow());
+        workspace.Title = string.IsNullOrWhiteSpace(title) ? name : title.Trim();
         workspace.Description = description ?? "";
         db.Workspaces.Add(workspace);
-        actor.Audit(db, clock, orgId, "workspace.create", $"project:{projectId}/workspace:{workspace.Id}", name!);
-        return await ProjectOps.TrySaveAsync(db, ct) ? (workspace, null) : (null, Duplicate(name!));
+        actor.Audit(db, clock, orgId, "workspace.create", $"project:{projectId}/workspace:{workspace.Id}", name);
+        return await ProjectOps.TrySaveAsync(db, ct) ? workspace : Duplicate(name);
     }
 
-    public static async Task<(Workspace? Workspace, OpError? Error)> UpdateAsync(KilnDb db, TimeProvider clock, Actor actor,
-        long orgId, long projectId, long workspaceId, string? name, string? title, string? description, CancellationToken ct)
+    public async Task<OpResult<Workspace>> UpdateAsync(Actor actor, long orgId, long projectId, long workspaceId,
+        string? name, string? title, string? description, CancellationToken ct)
     {
-        if ((ProjectOps.NameProblem(name, "name") ?? ProjectOps.TextProblem(title, "title", 100, false)
-            ?? ProjectOps.TextProblem(description, "description", 1000, false)) is { } bad)
-            return (null, bad);
+        var bad = Problem(name, title, description);
+        if (bad is not null || name is null) return bad ?? OpError.BadRequest("name is required");
         var w = await db.Workspaces.FirstOrDefaultAsync(x => x.Id == workspaceId && x.ProjectId == projectId && x.OrgId == orgId, ct);
-        if (w is null) return (null, OpError.NotFound("Workspace Not Found"));
-        if (name != w.Name && await db.Workspaces.AnyAsync(x => x.ProjectId == projectId && x.Name == name, ct)) return (null, Duplicate(name!));
+        if (w is null) return OpError.NotFound("Workspace Not Found");
+        if (name != w.Name && await db.Workspaces.AnyAsync(x => x.ProjectId == projectId && x.Name == name, ct)) return Duplicate(name);
         if (w.Name == ProjectOps.DefaultWorkspace && name != w.Name)
-            return (null, OpError.Conflict("default_workspace", "The Production workspace cannot be renamed."));
-        w.Name = name!;
+            return OpError.Conflict("default_workspace", "The Production workspace cannot be renamed.");
+        w.Name = name;
         w.Title = string.IsNullOrWhiteSpace(title) ? w.Title : title.Trim();
         w.Description = description ?? w.Description;
         w.ModifiedAt = clock.GetUtcNow();
         w.WhoLastModified = actor.Id;
         actor.Audit(db, clock, orgId, "workspace.update", $"project:{projectId}/workspace:{workspaceId}", w.Name);
-        return await ProjectOps.TrySaveAsync(db, ct) ? (w, null) : (null, Duplicate(name!));
+        return await ProjectOps.TrySaveAsync(db, ct) ? w : Duplicate(name);
     }
 
     /// <summary>Deletes a workspace with its credentials (irreversible; their tokens die at once). The Production workspace stays.</summary>
-    public static async Task<OpError?> DeleteAsync(KilnDb db, CredentialCache cache, TimeProvider clock, Actor actor,
-        long orgId, long projectId, long workspaceId, CancellationToken ct)
+    public async Task<OpError?> DeleteAsync(Actor actor, long orgId, long projectId, long workspaceId, CancellationToken ct)
     {
         var w = await db.Workspaces.FirstOrDefaultAsync(x => x.Id == workspaceId && x.ProjectId == projectId && x.OrgId == orgId, ct);
         if (w is null) return OpError.NotFound("Workspace Not Found");
@@ -68,6 +67,10 @@ public static class WorkspaceOps
         foreach (var id in clientIds) cache.Invalidate(id);
         return null;
     }
+
+    private static OpError? Problem(string? name, string? title, string? description) =>
+        ProjectOps.NameProblem(name, "name") ?? ProjectOps.TextProblem(title, "title", 100, false)
+        ?? ProjectOps.TextProblem(description, "description", 1000, false);
 
     private static OpError Duplicate(string name) =>
         OpError.Conflict(ProjectOps.DuplicateName, $"A workspace named '{name}' already exists in this project.");

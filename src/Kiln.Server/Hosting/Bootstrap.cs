@@ -1,7 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Kiln.Server.Core;
-using Kiln.Server.Console;
 using Kiln.Server.Data;
 using Kiln.Server.Ims;
 using Microsoft.EntityFrameworkCore;
@@ -25,7 +24,7 @@ public static class Bootstrap
     public const string FileName = "demo-credential.json";
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
-    public static async Task<DemoCredential?> RunAsync(KilnDb db, SecretHasher hasher, TimeProvider clock, string baseUrl, CancellationToken ct)
+    public static async Task<DemoCredential?> RunAsync(KilnDb db, ClientSecrets secrets, TimeProvider clock, string baseUrl, CancellationToken ct)
     {
         if (await db.Orgs.AnyAsync(ct)) return null;
         var now = clock.GetUtcNow();
@@ -35,8 +34,7 @@ public static class Bootstrap
         var cred = NewEntities.NewCredential(org.Id, project.Id, workspace.Id, "Demo credential", now);
         cred.Services.Add(new CredentialService { SdkCode = Services.Firefly, SubscribedAt = now });
         cred.Services.Add(new CredentialService { SdkCode = Services.IoManagement, SubscribedAt = now });
-        var plaintext = SecretHasher.NewSecret();
-        cred.Secrets.Add(SecretsApi.NewSecret(cred.Id, plaintext, hasher, clock));
+        var plaintext = secrets.AddFirst(db, cred, actor: null); // audited below, as the bootstrap
         db.AddRange(org, project, workspace, cred);
         db.AuditRecords.Add(Audit.Record(org.Id, now, "system", "kiln", "bootstrap", $"credential:{cred.Id}", "demo org created", ""));
         await db.SaveChangesAsync(ct);

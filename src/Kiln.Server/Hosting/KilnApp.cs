@@ -51,7 +51,7 @@ public static class KilnApp
         services.AddHostedService(sp => sp.GetRequiredService<ClusterNotifier>());
         services.AddUsers();
         services.AddIms();
-        services.AddScoped<OrgAccess>();
+        services.AddConsole();
         services.AddGeneration();
         services.AddKilnWeb();
 

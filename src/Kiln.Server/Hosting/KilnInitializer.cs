@@ -13,7 +13,7 @@ namespace Kiln.Server.Hosting;
 /// and bootstraps the demo org on first start. After the server is listening it prints the curl commands.
 /// </summary>
 public sealed class KilnInitializer(
-    IServiceScopeFactory scopes, IOptions<KilnOptions> options, IOptions<ImsOptions> ims, SecretHasher hasher, KeyRing keys,
+    IServiceScopeFactory scopes, IOptions<KilnOptions> options, IOptions<ImsOptions> ims, SecretHasher hasher, ClientSecrets secrets, KeyRing keys,
     RevocationList revocations, TimeProvider clock, IHostApplicationLifetime lifetime, IServer server,
     IEnumerable<IStartupTask> startupTasks, ILogger<KilnInitializer> log) : IHostedService
 {
@@ -33,7 +33,7 @@ public sealed class KilnInitializer(
             await revocations.LoadAsync(db, ct);
             if (o.Bootstrap)
             {
-                _created = await Bootstrap.RunAsync(db, hasher, clock, o.PublicBaseUrl ?? "http://127.0.0.1:5000", ct);
+                _created = await Bootstrap.RunAsync(db, secrets, clock, o.PublicBaseUrl ?? "http://127.0.0.1:5000", ct);
                 if (_created is not null) await Bootstrap.WriteFileAsync(o.FullDataDir, _created, ct);
             }
             foreach (var task in startupTasks) await task.RunAsync(scope.ServiceProvider, ct);

@@ -47,7 +47,7 @@ public static class ImsApi
     }
 
     private static async Task<IResult> InvalidateAsync(
-        HttpContext ctx, TokenValidator validator, RevocationList revocations, CredentialCache credentials, SecretHasher hasher, BruteForceGuard guard,
+        HttpContext ctx, TokenValidator validator, RevocationList revocations, CredentialCache credentials, ClientSecrets secrets, BruteForceGuard guard,
         CancellationToken ct)
     {
         var (req, error) = await TokenRequest.ReadAsync(ctx.Request, ct);
@@ -64,9 +64,7 @@ public static class ImsApi
             var address = ctx.Connection.RemoteIpAddress?.ToString() ?? "unknown";
             var attempt = guard.Begin(caller.ClientId, address);
             if (attempt.RetryAfter is { } wait) return OAuthErrors.TooMany(ctx, wait);
-            var hash = hasher.Hash(secret);
-            if (cred is null || req["client_id"] is { } id && id != caller.ClientId
-                || !cred.Secrets.Any(s => System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(s.Hash, hash)))
+            if (cred is null || req["client_id"] is { } id && id != caller.ClientId || secrets.Match(cred, secret) is null)
             {
                 guard.Failed(attempt, caller.ClientId, address);
                 return OAuthErrors.Error(ctx, "invalid_client", "invalid client_secret parameter");

@@ -12,6 +12,7 @@ public static class ImsSetup
         services.AddSingleton<TokenIssuer>();
         services.AddSingleton<TokenValidator>();
         ClusterSubscribers.Add<CredentialCache>(services);
+        services.AddSingleton<ClientSecrets>();
         ClusterSubscribers.Add<RevocationList>(services);
         ClusterSubscribers.Add<BruteForceGuard>(services);
         services.AddSingleton<UsageTracker>();

@@ -7,9 +7,9 @@ using Microsoft.Extensions.Options;
 namespace Kiln.Server.Ims;
 
 /// <summary>
-/// All client-secret handling in one place. Secrets are 256 random bits, so a fast keyed hash
-/// (HMAC-SHA256 under a server pepper) is as strong as a slow password hash and costs microseconds.
-/// Comparison is fixed-time. Nothing here logs a secret.
+/// How client secrets look and are hashed (the rules about them live in <see cref="ClientSecrets"/>). Secrets are
+/// 256 random bits, so a fast keyed hash (HMAC-SHA256 under a server pepper) is as strong as a slow password hash and
+/// costs microseconds. Nothing here logs a secret.
 /// </summary>
 public sealed class SecretHasher
 {
@@ -26,9 +26,6 @@ public sealed class SecretHasher
         var pepper = _pepper ?? throw new InvalidOperationException("SecretHasher used before InitializeAsync.");
         return HMACSHA256.HashData(pepper, Encoding.UTF8.GetBytes(secret));
     }
-
-    public bool Verify(string presented, byte[] storedHash) =>
-        CryptographicOperations.FixedTimeEquals(Hash(presented), storedHash);
 
     /// <summary>Loads the pepper from configuration, or from the database (creating it once).</summary>
     public async Task InitializeAsync(KilnDb db, IOptions<ImsOptions> options, CancellationToken ct)

@@ -32,7 +32,7 @@ public static class TokenEndpoint
 
 /// <summary>The token endpoint's steps. The device flow's grant is <see cref="DeviceGrant"/>.</summary>
 public sealed class TokenService(
-    CredentialCache credentials, SecretHasher hasher, TokenIssuer issuer, BruteForceGuard guard, UsageTracker usage,
+    CredentialCache credentials, ClientSecrets secrets, TokenIssuer issuer, BruteForceGuard guard, UsageTracker usage,
     TimeProvider clock, DeviceGrant deviceGrant, ILogger<TokenService> log)
 {
     public async Task<IResult> HandleAsync(HttpContext ctx, string version, CancellationToken ct)
@@ -77,7 +77,7 @@ public sealed class TokenService(
             guard.Release(attempt);
             return OAuthErrors.Error(ctx, "invalid_request", "missing client_secret parameter");
         }
-        var matched = MatchSecret(cred, secret);
+        var matched = secrets.Match(cred, secret);
         if (matched is null)
         {
             guard.Failed(attempt, clientId, address);
@@ -98,19 +98,6 @@ public sealed class TokenService(
         usage.Record(matched.Uuid, clock.GetUtcNow(), TokenEndpoint.ClientCredentials);
         OAuthErrors.NoStore(ctx);
         return TypedResults.Ok(new TokenResponse(token.AccessToken, "bearer", token.ExpiresInSeconds));
-    }
-
-    private SecretSnapshot? MatchSecret(CredentialSnapshot cred, string presented)
-    {
-        if (presented.Length > 256) return null;
-        var hash = hasher.Hash(presented);
-        var now = clock.GetUtcNow();
-        SecretSnapshot? match = null;
-        // Compare against every secret in fixed time, so timing says nothing about which one matched.
-        foreach (var s in cred.Secrets)
-            if (System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(hash, s.Hash) && (s.ExpiresAt is null || s.ExpiresAt > now))
-                match = s;
-        return match;
     }
 
     private static string Truncate(string s) => s.Length <= 100 ? s : s[..100] + "…";

@@ -1,6 +1,5 @@
 using Kiln.Server.Core;
 using Kiln.Server.Console;
-using Kiln.Server.Ims;
 using Kiln.Server.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -18,11 +17,10 @@ public sealed class BuildingBlocksTests : IDisposable
     {
         var demo = _kiln.Start();
         var userId = await _kiln.CreateUserAsync("dev@example.com", _kiln.DemoOrg(), "developer");
-        var (token, error) = await _kiln.WithDbAsync((db, sp) => CredentialOps.GenerateTokenAsync(db, sp.GetRequiredService<CredentialCache>(),
-            sp.GetRequiredService<TokenIssuer>(), sp.GetRequiredService<TimeProvider>(), Actor.ForUser(userId, "127.0.0.1"),
-            _kiln.DemoOrg(), long.Parse(demo.CredentialId, System.Globalization.CultureInfo.InvariantCulture), default));
-        Assert.Null(error);
-        var claims = Jwt.Payload(token!.AccessToken);
+        var generated = await _kiln.WithDbAsync((db, sp) => sp.GetRequiredService<CredentialOps>().GenerateTokenAsync(
+            Actor.ForUser(userId, "127.0.0.1"), _kiln.DemoOrg(), long.Parse(demo.CredentialId, System.Globalization.CultureInfo.InvariantCulture), default));
+        Assert.False(generated.Failed(out var error, out var token), error?.Message);
+        var claims = Jwt.Payload(token.AccessToken);
         Assert.Equal(demo.CredentialId, claims.GetProperty("cred").GetString());
         Assert.Contains("firefly_api", claims.GetProperty("scope").GetString(), StringComparison.Ordinal);
         var http = _kiln.Authed(token.AccessToken, demo.ClientId);
@@ -37,11 +35,11 @@ public sealed class BuildingBlocksTests : IDisposable
             (await user.DeleteAsync($"/console/organizations/{demo.OrgId}/credentials/{demo.CredentialId}/secrets/{uuid}?force=true")).StatusCode);
         await HttpAssert.GatewayErrorAsync(await http.GetAsync($"/console/organizations/{demo.OrgId}/projects"), 401, "401013");
 
-        var (none, noSecret) = await _kiln.WithDbAsync((db, sp) => CredentialOps.GenerateTokenAsync(db, sp.GetRequiredService<CredentialCache>(),
-            sp.GetRequiredService<TokenIssuer>(), sp.GetRequiredService<TimeProvider>(), Actor.System, _kiln.DemoOrg(),
+        var refused = await _kiln.WithDbAsync((db, sp) => sp.GetRequiredService<CredentialOps>().GenerateTokenAsync(Actor.System, _kiln.DemoOrg(),
             long.Parse(demo.CredentialId, System.Globalization.CultureInfo.InvariantCulture), default));
+        Assert.True(refused.Failed(out var noSecret, out var none));
         Assert.Null(none);
-        Assert.Equal("no_secret", noSecret!.Code);
+        Assert.Equal("no_secret", noSecret.Code);
     }
 
     [Fact]

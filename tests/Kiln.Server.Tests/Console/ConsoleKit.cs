@@ -1,7 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using Kiln.Server.Core;
-using Kiln.Server.Console;
 using Kiln.Server.Data;
 using Kiln.Server.Ims;
 using Kiln.Server.Tests.Infrastructure;
@@ -36,8 +35,7 @@ public static class ConsoleKit
         var cred = NewEntities.NewCredential(org.Id, project.Id, ws.Id, "Other credential", now);
         cred.Services.Add(new CredentialService { SdkCode = Services.Firefly, SubscribedAt = now });
         cred.Services.Add(new CredentialService { SdkCode = Services.IoManagement, SubscribedAt = now });
-        var secret = SecretHasher.NewSecret();
-        cred.Secrets.Add(SecretsApi.NewSecret(cred.Id, secret, sp.GetRequiredService<SecretHasher>(), clock));
+        var secret = sp.GetRequiredService<ClientSecrets>().AddFirst(db, cred, actor: null);
         db.AddRange(org, project, ws, cred);
         await db.SaveChangesAsync();
         return new OtherOrg(org.Id, org.Code, project.Id, ws.Id, cred.Id, cred.ClientId, secret);

@@ -166,7 +166,7 @@ public sealed class DeviceFlowTests : IDisposable
         await _kiln.WithDbAsync((db, sp) => UserAccounts.SetDisabledAsync(db, sp.GetRequiredService<UserCache>(), userId, false, default));
         await HttpAssert.JsonAsync(await http.GetAsync(url), 200);
 
-        await _kiln.WithDbAsync((db, sp) => Members.RemoveAsync(db, _clock, Kiln.Server.Core.Actor.System, _kiln.DemoOrg(), userId, default));
+        await _kiln.WithDbAsync((db, sp) => sp.GetRequiredService<Members>().RemoveAsync(Kiln.Server.Core.Actor.System, _kiln.DemoOrg(), userId, default));
         await HttpAssert.GatewayErrorAsync(await http.GetAsync(url), 404, "not_found");
     }
 

@@ -2,7 +2,6 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Kiln.Server.Core;
-using Kiln.Server.Console;
 using Kiln.Server.Data;
 using Kiln.Server.Ims;
 using Kiln.Server.Tests.Infrastructure;
@@ -123,15 +122,14 @@ public static class FireflyKit
     {
         using var scope = kiln.Services.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<KilnDb>();
-        var hasher = scope.ServiceProvider.GetRequiredService<SecretHasher>();
+        var secrets = scope.ServiceProvider.GetRequiredService<ClientSecrets>();
         var now = DateTimeOffset.UtcNow;
         var org = new Org { Id = Ids.NewOrgId(), Code = Ids.NewOrgCode(), Name = "Other Org", CreatedAt = now };
         var project = NewEntities.NewProject(org.Id, "other", "Other", "test", now);
         var ws = NewEntities.NewWorkspace(org.Id, project.Id, "Production", "test", now);
         var cred = NewEntities.NewCredential(org.Id, project.Id, ws.Id, "Other credential", now);
         cred.Services.Add(new CredentialService { SdkCode = Server.Ims.Services.Firefly, SubscribedAt = now });
-        var secret = SecretHasher.NewSecret();
-        cred.Secrets.Add(SecretsApi.NewSecret(cred.Id, secret, hasher, TimeProvider.System));
+        var secret = secrets.AddFirst(db, cred, actor: null);
         db.AddRange(org, project, ws, cred);
         await db.SaveChangesAsync();
         return (cred.ClientId, secret);

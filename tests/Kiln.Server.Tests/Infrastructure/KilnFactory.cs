@@ -133,7 +133,7 @@ public class KilnFactory : WebApplicationFactory<Program>
     {
         using var scope = Services.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<Kiln.Server.Data.KilnDb>();
-        var hasher = scope.ServiceProvider.GetRequiredService<Kiln.Server.Ims.SecretHasher>();
+        var secrets = scope.ServiceProvider.GetRequiredService<Kiln.Server.Ims.ClientSecrets>();
         var clock = scope.ServiceProvider.GetRequiredService<TimeProvider>();
         var now = clock.GetUtcNow();
         if (orgId is null)
@@ -147,8 +147,7 @@ public class KilnFactory : WebApplicationFactory<Program>
         var cred = NewEntities.NewCredential(orgId.Value, project.Id, ws.Id, "Seeded credential", now);
         foreach (var code in sdkCodes.Length > 0 ? sdkCodes : [Kiln.Server.Ims.Services.Firefly, Kiln.Server.Ims.Services.IoManagement])
             cred.Services.Add(new Kiln.Server.Data.CredentialService { SdkCode = code, SubscribedAt = now });
-        var secret = Kiln.Server.Ims.SecretHasher.NewSecret();
-        cred.Secrets.Add(Kiln.Server.Console.SecretsApi.NewSecret(cred.Id, secret, hasher, clock));
+        var secret = secrets.AddFirst(db, cred, actor: null);
         db.AddRange(project, ws, cred);
         await db.SaveChangesAsync();
         return (cred.ClientId, secret, orgId.Value, cred.Id);

@@ -1,6 +1,5 @@
 using System.Net.Http.Headers;
 using Kiln.Server.Core;
-using Kiln.Server.Console;
 using Kiln.Server.Data;
 using Kiln.Server.Ims;
 using Kiln.Server.Tests.Console;
@@ -78,8 +77,8 @@ public sealed class AuthzWorld : IAsyncLifetime
         var cred = NewEntities.NewCredential(orgId, project.Id, ws.Id, "Matrix credential " + tag, now);
         cred.Services.Add(new CredentialService { SdkCode = Services.Firefly, SubscribedAt = now });
         cred.Services.Add(new CredentialService { SdkCode = Services.IoManagement, SubscribedAt = now });
-        var secret = SecretsApi.NewSecret(cred.Id, SecretHasher.NewSecret(), sp.GetRequiredService<SecretHasher>(), clock);
-        cred.Secrets.Add(secret);
+        sp.GetRequiredService<ClientSecrets>().AddFirst(db, cred, actor: null);
+        var secret = cred.Secrets.Single();
         var (user, error) = await UserAccounts.CreateAsync(db, clock, $"member-{tag}@matrix.test", "password-123", default);
         Assert.True(user is not null, error?.Message);
         db.OrgMemberships.Add(new OrgMembership { OrgId = orgId, UserId = user.Id, Role = Roles.Developer, CreatedAt = now });

@@ -10,6 +10,7 @@ public abstract class ConsolePage : ComponentBase
 {
     [CascadingParameter] public HttpContext HttpContext { get; set; } = default!;
     [Inject] public KilnDb Db { get; set; } = default!;
+    [Inject] public OrgAccess Access { get; set; } = default!;
     [Inject] public TimeProvider Clock { get; set; } = default!;
     [Inject] public NavigationManager Nav { get; set; } = default!;
 
@@ -55,7 +56,7 @@ public abstract class ConsolePage : ComponentBase
     /// <summary>The org the URL names, if it is one of the user's; otherwise marks the page 404.</summary>
     protected async Task<OrgContext?> OrgAsync(string? orgId)
     {
-        var org = await WebUser.OrgAsync(Db, UserId, orgId, Ct);
+        var org = await Access.OrgAsync(UserId, orgId, Ct);
         if (org is null) NotFound();
         return org;
     }

@@ -1,0 +1,36 @@
+using Kiln.Server.Data;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
+
+namespace Kiln.Server.Core;
+
+/// <summary>
+/// Transactions that serialise the writers of one org or credential, so that a rule checked by counting (the secret
+/// limit, the last secret, the last admin, unique names) is counted and acted on as one step: on one node and on
+/// several nodes sharing the database. SQLite: Microsoft.Data.Sqlite begins every transaction IMMEDIATE, which takes
+/// the database's write lock at once. PostgreSQL: the row is locked <c>FOR UPDATE</c> until commit.
+/// Count and act inside the transaction, then commit.
+/// </summary>
+public static class RowLocks
+{
+    public static async Task<IDbContextTransaction> LockOrgAsync(this KilnDb db, long orgId, CancellationToken ct)
+    {
+        var tx = await db.Database.BeginTransactionAsync(ct);
+        if (db.Database.IsNpgsql())
+            await db.Database.ExecuteSqlInterpolatedAsync($"SELECT 1 FROM \"Orgs\" WHERE \"Id\" = {orgId} FOR UPDATE", ct);
+        return tx;
+    }
+
+    /// <summary>Locks the credentials in id order (so that two callers locking overlapping sets cannot deadlock).</summary>
+    public static async Task<IDbContextTransaction> LockCredentialsAsync(this KilnDb db, IReadOnlyCollection<long> credentialIds, CancellationToken ct)
+    {
+        var tx = await db.Database.BeginTransactionAsync(ct);
+        if (db.Database.IsNpgsql())
+        {
+            var ids = credentialIds.Order().ToArray();
+            await db.Database.ExecuteSqlInterpolatedAsync(
+                $"SELECT 1 FROM \"Credentials\" WHERE \"Id\" = ANY({ids}) ORDER BY \"Id\" FOR UPDATE", ct);
+        }
+        return tx;
+    }
+}
