@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 namespace Kiln.Client;
 
 /// <summary>
-/// The Developer Console REST API (I/O Management API, §2): organizations, projects, workspaces, credentials,
+/// The Developer Console REST API (I/O Management API, docs/console.md#endpoints): organizations, projects, workspaces, credentials,
 /// services and client secrets. Requests carry <see cref="KilnClientOptions.ConsoleScopes"/>. Error statuses throw
 /// <see cref="ConsoleApiException"/>; transport failures throw <see cref="HttpRequestException"/>.
 /// </summary>
@@ -140,7 +140,7 @@ public sealed class ConsoleClient
     public Task<IReadOnlyList<ConsoleService>> ListServicesAsync(string orgId, CancellationToken ct = default) =>
         SendAsync<IReadOnlyList<ConsoleService>>(HttpMethod.Get, $"{Org(orgId)}/services", null, ct);
 
-    /// <summary>The workspace download JSON (§2.4).</summary>
+    /// <summary>The workspace download JSON (docs/console.md#workspace-download).</summary>
     /// <param name="orgId">Org id.</param>
     /// <param name="projectId">Project id.</param>
     /// <param name="workspaceId">Workspace id.</param>

@@ -15,7 +15,7 @@ public sealed record SecretUsage(
     [JsonIgnore] public DateTimeOffset? LastUsedAt => ConsoleTime.Parse(LastUsedAtMs);
 }
 
-/// <summary>A client secret as listed (§2.3): never the plaintext.</summary>
+/// <summary>A client secret as listed (docs/console.md#client-secrets): never the plaintext.</summary>
 /// <param name="Uuid">The secret's id (32 hex).</param>
 /// <param name="CreatedAtMs">Creation time, epoch ms string.</param>
 /// <param name="CreatedAtStr">Creation time, human form.</param>
@@ -62,7 +62,7 @@ public sealed record NewClientSecret(
     public override string ToString() => $"secret {Uuid}"; // never the plaintext
 }
 
-/// <summary>An organization (§2.2).</summary>
+/// <summary>An organization (docs/console.md#endpoints).</summary>
 /// <param name="Id">The AMS org id (numeric string) used in Console paths.</param>
 /// <param name="Code">The IMS org code.</param>
 /// <param name="Name">Display name.</param>
@@ -77,7 +77,7 @@ public sealed record ConsoleOrganization(
     [property: JsonPropertyName("type")] string? Type,
     [property: JsonPropertyName("role")] string? Role);
 
-/// <summary>A project (§2.2).</summary>
+/// <summary>A project (docs/console.md#endpoints).</summary>
 /// <param name="Id">Project id.</param>
 /// <param name="Name">Name.</param>
 /// <param name="Title">Title.</param>
@@ -105,7 +105,7 @@ public sealed record CreatedProject(
     [property: JsonPropertyName("projectType")] string? ProjectType,
     [property: JsonPropertyName("workspaceId")] string? WorkspaceId);
 
-/// <summary>A workspace (§2.2).</summary>
+/// <summary>A workspace (docs/console.md#endpoints).</summary>
 /// <param name="Id">Workspace id.</param>
 /// <param name="Name">Name.</param>
 /// <param name="Title">Title.</param>
@@ -123,7 +123,7 @@ public sealed record CreatedWorkspace(
     [property: JsonPropertyName("projectId")] string? ProjectId,
     [property: JsonPropertyName("workspaceId")] string WorkspaceId);
 
-/// <summary>A credential of a workspace (§2.2).</summary>
+/// <summary>A credential of a workspace (docs/console.md#endpoints).</summary>
 /// <param name="IdWorkspace">Workspace id.</param>
 /// <param name="IdIntegration">Credential id.</param>
 /// <param name="FlowType">Flow, <c>entp</c> for server-to-server.</param>
@@ -157,7 +157,7 @@ public sealed record CreatedCredential(
     public override string ToString() => $"credential {Id} ({ApiKey})";
 }
 
-/// <summary>An API a credential can subscribe to (§2.2).</summary>
+/// <summary>An API a credential can subscribe to (docs/console.md#endpoints).</summary>
 /// <param name="Code">The sdkCode, e.g. <c>FireflyAPI</c>.</param>
 /// <param name="Name">Display name.</param>
 /// <param name="Enabled">Whether it is enabled.</param>

@@ -7,7 +7,7 @@ using Microsoft.Extensions.Options;
 namespace Kiln.Client;
 
 /// <summary>
-/// The Firefly image API (§3): the five image operations sync and async, job status, waiting and cancel,
+/// The Firefly image API (docs/firefly.md#endpoints): the five image operations sync and async, job status, waiting and cancel,
 /// upload and download. Errors throw <see cref="FireflyApiException"/>.
 /// </summary>
 public sealed partial class FireflyClient

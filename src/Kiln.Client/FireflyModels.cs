@@ -2,7 +2,7 @@ using System.Text.Json.Serialization;
 
 namespace Kiln.Client;
 
-/// <summary>An output size (§3.3).</summary>
+/// <summary>An output size (docs/firefly.md#output-sizes).</summary>
 /// <param name="Width">Width in pixels.</param>
 /// <param name="Height">Height in pixels.</param>
 public sealed record ImageSize(int Width, int Height)
@@ -173,7 +173,7 @@ public sealed record ImageRef(string Url);
 /// <param name="Image">Where to download it.</param>
 public sealed record OutputImage(long Seed, ImageRef Image);
 
-/// <summary>The result of an image operation (§3.6).</summary>
+/// <summary>The result of an image operation (docs/firefly.md#responses).</summary>
 /// <param name="Size">The output size.</param>
 /// <param name="Outputs">The images.</param>
 /// <param name="ContentClass">The detected or requested class.</param>
@@ -191,7 +191,7 @@ public sealed record ImagesResponse(ImageSize Size, IReadOnlyList<OutputImage> O
 /// <param name="CancelUrl">Absolute URL to cancel.</param>
 public sealed record FireflyJob(string JobId, Uri StatusUrl, Uri CancelUrl);
 
-/// <summary>A job status (§3.6).</summary>
+/// <summary>A job status (docs/firefly.md#responses).</summary>
 /// <param name="JobId">The job.</param>
 /// <param name="Status"><c>pending</c>, <c>running</c>, <c>succeeded</c>, <c>failed</c> or <c>canceled</c>.</param>
 /// <param name="Progress">Percent, when reported.</param>

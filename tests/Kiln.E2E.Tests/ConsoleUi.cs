@@ -18,7 +18,11 @@ public static class ConsoleUi
         await page.GetByLabel("Email").FillAsync(email);
         await page.GetByLabel("Password").FillAsync(password);
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await page.WaitForLoadStateAsync();
+        // Done when the page says so: the signed-in layout's "Sign out" button, or the sign-in form's error.
+        var signedIn = page.GetByRole(AriaRole.Button, new() { Name = "Sign out" });
+        await signedIn.Or(page.Locator("#login-error")).First.WaitForAsync(new() { Timeout = 60_000 });
+        if (!await signedIn.IsVisibleAsync())
+            throw new InvalidOperationException($"sign-in as {email} failed: {await page.Locator("#login-error").InnerTextAsync()}");
     }
 
     /// <summary>

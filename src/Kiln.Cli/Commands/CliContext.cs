@@ -69,7 +69,7 @@ public sealed class CliContext : IAsyncDisposable
 
     public string RequireOrg() => OrgId ?? throw new CliUsageException("No org id: pass --org or run `kiln configure`.");
 
-    /// <summary>The org and credential: from flags, environment or profile, else looked up from the client id (§2.2 <c>/console/clients/{clientId}/credential</c>).</summary>
+    /// <summary>The org and credential: from flags, environment or profile, else looked up from the client id (docs/console.md#endpoints <c>/console/clients/{clientId}/credential</c>).</summary>
     public async Task<(string Org, string Credential)> CredentialAsync()
     {
         if (OrgId is { } org && CredentialId is { } cred) return (org, cred);

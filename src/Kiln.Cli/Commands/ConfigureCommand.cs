@@ -61,7 +61,7 @@ public static class ConfigureCommand
         };
     }
 
-    /// <summary>§2.4: project.org.workspace.details.credentials[] with an oauth_server_to_server block.</summary>
+    /// <summary>docs/console.md#workspace-download: project.org.workspace.details.credentials[] with an oauth_server_to_server block.</summary>
     private static CliProfile FromWorkspace(JsonElement j, CliProfile p)
     {
         var project = j.GetProperty("project");

@@ -3,7 +3,7 @@ using Spectre.Console;
 
 namespace Kiln.Cli.Commands;
 
-/// <summary><c>kiln projects ...</c> and <c>kiln credentials ...</c>: the Console REST API (§2.2).</summary>
+/// <summary><c>kiln projects ...</c> and <c>kiln credentials ...</c>: the Console REST API (docs/console.md#endpoints).</summary>
 public static class ConsoleCommands
 {
     private static readonly Option<bool> Force = new("--force") { Description = "Do not ask for confirmation" };

@@ -3,7 +3,7 @@ using Spectre.Console;
 
 namespace Kiln.Cli.Commands;
 
-/// <summary><c>kiln secrets list|add|delete|rotate</c>: the credential's client secrets (§2.3).</summary>
+/// <summary><c>kiln secrets list|add|delete|rotate</c>: the credential's client secrets (docs/console.md#client-secrets).</summary>
 public static class SecretsCommand
 {
     public static Command Create()

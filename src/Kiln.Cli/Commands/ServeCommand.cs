@@ -3,7 +3,7 @@ using Kiln.Server.Hosting;
 
 namespace Kiln.Cli.Commands;
 
-/// <summary><c>kiln serve</c>: starts the identity service, console and image API in one process (§6 item 23).</summary>
+/// <summary><c>kiln serve</c>: starts the identity service, console and image API in one process (docs/configuration.md#first-start).</summary>
 public static class ServeCommand
 {
     public static readonly Option<string> Data = new("--data") { Description = "Data directory (SQLite database, images, demo files)", DefaultValueFactory = _ => "kiln-data" };

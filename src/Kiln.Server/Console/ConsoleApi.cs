@@ -3,7 +3,7 @@ using Kiln.Server.Ims;
 namespace Kiln.Server.Console;
 
 /// <summary>
-/// The Console REST API (§2.2, §6 items 9-16) under <c>/console</c>. Every route needs a token with
+/// The Console REST API (docs/console.md#endpoints, docs/console.md#decisions) under <c>/console</c>. Every route needs a token with
 /// <c>adobeio_api</c>: a user token (role from membership) or a credential subscribed to the I/O Management API
 /// (<c>developer</c> in its own org). The secrets and audit routes are mapped separately.
 /// </summary>

@@ -4,7 +4,7 @@ using J = System.Text.Json.Serialization.JsonPropertyNameAttribute;
 
 namespace Kiln.Server.Console;
 
-// Wire shapes of §2.2. Entities never leave the server; these records do.
+// Wire shapes of docs/console.md#endpoints. Entities never leave the server; these records do.
 
 public sealed record OrgDto(
     [property: J("id")] string Id, [property: J("code")] string Code, [property: J("name")] string Name,

@@ -2,7 +2,7 @@ using J = System.Text.Json.Serialization.JsonPropertyNameAttribute;
 
 namespace Kiln.Server.Console;
 
-// Request bodies of §2.2. Everything is nullable: the handlers check presence and say what is missing.
+// Request bodies of docs/console.md#endpoints. Everything is nullable: the handlers check presence and say what is missing.
 
 public sealed record ProjectCreateRequest(string? Name, string? Title, string? Description, string? Type,
     [property: J("who_created")] string? WhoCreated, string? TemplateId);

@@ -6,7 +6,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Kiln.Server.Console;
 
-/// <summary>OAuth server-to-server credentials (§2.2, §6 item 15): list, create (workspace and org level), delete, resolve.</summary>
+/// <summary>OAuth server-to-server credentials (docs/console.md#endpoints, docs/console.md#credential-fields-and-one-time-secrets): list, create (workspace and org level), delete, resolve.</summary>
 public static class CredentialsApi
 {
     private const string Workspace = "/organizations/{orgId}/projects/{projectId}/workspaces/{workspaceId}";

@@ -4,8 +4,8 @@ using Microsoft.AspNetCore.Http.HttpResults;
 namespace Kiln.Server.Console;
 
 /// <summary>
-/// <c>GET .../workspaces/{workspaceId}/download</c>: the workspace JSON of §2.4 (<see cref="WorkspaceFiles"/>);
-/// <c>?with_new_secret=true</c> adds (and audits) a fresh secret per credential (§6 item 15).
+/// <c>GET .../workspaces/{workspaceId}/download</c>: the workspace JSON of docs/console.md#workspace-download (<see cref="WorkspaceFiles"/>);
+/// <c>?with_new_secret=true</c> adds (and audits) a fresh secret per credential (docs/console.md#credential-fields-and-one-time-secrets).
 /// </summary>
 public static class DownloadApi
 {

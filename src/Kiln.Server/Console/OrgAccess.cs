@@ -7,7 +7,7 @@ namespace Kiln.Server.Console;
 
 /// <summary>
 /// The one access check of the console, for the REST API (the token's caller) and the web UI (the signed-in user):
-/// who may touch what in which org (§6 item 14). A credential acts inside its own org only; a user acts in the orgs
+/// who may touch what in which org (docs/console.md#who-may-do-what). A credential acts inside its own org only; a user acts in the orgs
 /// they are a member of, with their role, read on every request. Anything outside answers 404, never 403, so the
 /// response does not reveal that it exists.
 /// </summary>

@@ -6,7 +6,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Kiln.Server.Console;
 
-/// <summary>Projects (§2.2): list with sort/page/filter, create (201), get, edit, delete.</summary>
+/// <summary>Projects (docs/console.md#endpoints): list with sort/page/filter, create (201), get, edit, delete.</summary>
 public static class ProjectsApi
 {
     public static RouteGroupBuilder MapProjects(this RouteGroupBuilder console)

@@ -9,7 +9,7 @@ public sealed record SecretUsageDto(
     [property: JsonPropertyName("last_used_at")] string LastUsedAt,
     [property: JsonPropertyName("grant_type")] string GrantType);
 
-/// <summary>One client secret as listed (§2.3): never the plaintext.</summary>
+/// <summary>One client secret as listed (docs/console.md#client-secrets): never the plaintext.</summary>
 public sealed record SecretDto(
     [property: JsonPropertyName("uuid")] string Uuid,
     [property: JsonPropertyName("created_at")] string CreatedAt,

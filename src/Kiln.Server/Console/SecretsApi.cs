@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Kiln.Server.Console;
 
-/// <summary>Client-secret rotation, the I/O Management API calls of the seed (§2.3, §6 items 10-14).</summary>
+/// <summary>Client-secret rotation, the I/O Management API calls of the seed (docs/console.md#client-secrets, docs/console.md#client-secret-rules).</summary>
 public static class SecretsApi
 {
     public static RouteGroupBuilder MapSecrets(this IEndpointRouteBuilder app)

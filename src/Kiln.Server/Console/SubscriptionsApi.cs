@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 namespace Kiln.Server.Console;
 
 /// <summary>
-/// Subscribing a credential to APIs (§2.2, §6 item 16). The subscriptions decide the scopes its tokens can get;
+/// Subscribing a credential to APIs (docs/console.md#endpoints, docs/console.md#services-and-scopes). The subscriptions decide the scopes its tokens can get;
 /// each change invalidates the credential cache, so the next token request sees it.
 /// </summary>
 public static class SubscriptionsApi

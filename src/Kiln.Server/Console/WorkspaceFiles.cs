@@ -25,7 +25,7 @@ public sealed record FileRuntimeDto([property: J("namespaces")] IReadOnlyList<ob
 public sealed record FileEventsDto([property: J("registrations")] IReadOnlyList<object> Registrations);
 
 /// <summary>
-/// The workspace file of §2.4 (<c>GET .../download</c>), enough for aio-lib-ims's OAuth S2S plugin. Kiln never stores
+/// The workspace file of docs/console.md#workspace-download (<c>GET .../download</c>), enough for aio-lib-ims's OAuth S2S plugin. Kiln never stores
 /// plaintext secrets, so <c>client_secrets</c> is empty unless the file is built with a new secret per credential,
 /// added (all or none, audited) through <see cref="ClientSecrets"/>.
 /// </summary>

@@ -5,7 +5,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Kiln.Server.Console;
 
-/// <summary>Workspaces of a project (§2.2): list, create (201), get, edit, delete.</summary>
+/// <summary>Workspaces of a project (docs/console.md#endpoints): list, create (201), get, edit, delete.</summary>
 public static class WorkspacesApi
 {
     public static RouteGroupBuilder MapWorkspaces(this RouteGroupBuilder console)

@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 
 namespace Kiln.Server.Core;
 
-/// <summary>Identifier shapes from the contract (§6 item 9): numeric-string ids and 32-hex keys.</summary>
+/// <summary>Identifier shapes (docs/console.md#identifiers): numeric-string ids and 32-hex keys.</summary>
 public static class Ids
 {
     /// <summary>A random 18-digit positive id, unique without a sequence so that any node can make one.</summary>

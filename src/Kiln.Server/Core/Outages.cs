@@ -7,7 +7,7 @@ namespace Kiln.Server.Core;
 
 /// <summary>
 /// Tells a passing outage (the database is down or busy, the disk is full, object storage does not answer) from a
-/// bug, and answers the outage with 503 + <c>Retry-After</c> in the contract's error shape: the OAuth body on
+/// bug, and answers the outage with 503 + <c>Retry-After</c> in the documented error shape: the OAuth body on
 /// <c>/ims/*</c>, the gateway body elsewhere. Kiln itself stays up and recovers when the fault clears, since every
 /// request opens its own connection and every background service retries.
 /// </summary>
@@ -71,7 +71,7 @@ public static class Outages
     }
 
     /// <summary>
-    /// The <c>error_code</c> of an outage's 503 (§3.7): Firefly's sync calls and uploads know only
+    /// The <c>error_code</c> of an outage's 503 (docs/firefly.md#errors): Firefly's sync calls and uploads know only
     /// <c>model_not_loaded</c> for 503, its async calls (submit, status, cancel) only their enum, of which
     /// <c>runtime_error</c> is the fitting value; Kiln's own routes say <c>service_unavailable</c>.
     /// </summary>

@@ -2,7 +2,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Kiln.Server.Data;
 
-/// <summary>An async Firefly job (§3.9). Persisted before the 202 so a restart never loses it.</summary>
+/// <summary>An async Firefly job (docs/firefly.md#async-jobs). Persisted before the 202 so a restart never loses it.</summary>
 public sealed class Job
 {
     /// <summary><c>urn:ff:jobs:kiln:&lt;uuid&gt;</c>.</summary>

@@ -16,7 +16,7 @@ public sealed class DnsSourceHostResolver : ISourceHostResolver
 }
 
 /// <summary>
-/// The SSRF rule of §6 item 22: source URLs only reach allowed hosts, and never loopback, private,
+/// The SSRF rule of docs/firefly.md#source-urls-and-ssrf: source URLs only reach allowed hosts, and never loopback, private,
 /// link-local, CGNAT, multicast or metadata addresses unless configured.
 /// </summary>
 public sealed class AddressPolicy(IOptions<FireflyOptions> options)

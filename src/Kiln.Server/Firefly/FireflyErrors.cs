@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Kiln.Server.Firefly;
 
-/// <summary>One pydantic-v1-style validation error (§3.7): <c>{loc, msg, type, ctx?}</c>.</summary>
+/// <summary>One pydantic-v1-style validation error (docs/firefly.md#errors): <c>{loc, msg, type, ctx?}</c>.</summary>
 public sealed record ValidationError(
     [property: JsonPropertyName("loc")] IReadOnlyList<object> Loc,
     [property: JsonPropertyName("msg")] string Msg,

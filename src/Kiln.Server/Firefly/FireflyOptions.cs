@@ -51,7 +51,7 @@ public sealed class FireflyOptions
 
     internal static readonly string[] AdobeHosts = ["amazonaws.com", "windows.net", "dropboxusercontent.com", "storage.googleapis.com"];
 
-    /// <summary>The effective host list: the contract's Adobe list unless configured.</summary>
+    /// <summary>The effective host list: Adobe's host list (docs/firefly.md#source-urls-and-ssrf) unless configured.</summary>
     public IReadOnlyList<string> SourceHosts => AllowedSourceHosts.Count > 0 ? AllowedSourceHosts : AdobeHosts;
 
     internal sealed class Validator : IValidateOptions<FireflyOptions>

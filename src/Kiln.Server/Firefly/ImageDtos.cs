@@ -10,7 +10,7 @@ public sealed record ImageUrl(string Url);
 
 public sealed record OutputImage(int Seed, ImageUrl Image);
 
-/// <summary>The sync response (§3.6); generate and object composite add <c>contentClass</c>.</summary>
+/// <summary>The sync response (docs/firefly.md#responses); generate and object composite add <c>contentClass</c>.</summary>
 public sealed record ImagesResponse(
     ImageSize Size,
     IReadOnlyList<OutputImage> Outputs,
@@ -18,7 +18,7 @@ public sealed record ImagesResponse(
 
 public sealed record AsyncAccepted(string JobId, string StatusUrl, string CancelUrl);
 
-/// <summary>The status body (§3.6); a failed job carries <c>error_code</c> and <c>message</c>.</summary>
+/// <summary>The status body (docs/firefly.md#responses); a failed job carries <c>error_code</c> and <c>message</c>.</summary>
 public sealed record JobStatus(
     string JobId,
     string Status,

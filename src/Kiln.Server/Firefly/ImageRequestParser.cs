@@ -5,7 +5,7 @@ using Kiln.Server.Generation;
 
 namespace Kiln.Server.Firefly;
 
-/// <summary>Validates a request body per §3.3-3.5 and §6 items 18-19 and turns it into an <see cref="ImageSpec"/>.</summary>
+/// <summary>Validates a request body per docs/firefly.md#validation and turns it into an <see cref="ImageSpec"/>.</summary>
 internal static partial class ImageRequestParser
 {
     private static readonly object[] Body = ["body"];
@@ -113,14 +113,14 @@ internal static partial class ImageRequestParser
             if (mask is not null) c.Add(BodyChecker.Loc(Body, "placement"), "placement cannot be combined with a mask", "value_error");
         }
 
-        // numVariations defaults to len(seeds), else 1; when both are given they must agree (§3.4).
+        // numVariations defaults to len(seeds), else 1; when both are given they must agree (docs/firefly.md#request-fields).
         if (numVariations is { } nv && seeds is { } s && nv != s.Count)
             c.Add(BodyChecker.Loc(Body, "numVariations"), "numVariations must equal the number of seeds", "value_error");
 
         if (c.Errors.Count > 0) throw FireflyException.Validation(c.Errors);
 
         var count = numVariations ?? seeds?.Count ?? 1;
-        // §6 item 19: absent seeds are random, in [0, 2^31), one per output.
+        // docs/firefly.md#seeds-and-determinism: absent seeds are random, in [0, 2^31), one per output.
         var finalSeeds = seeds ?? Enumerable.Range(0, count).Select(_ => RandomNumberGenerator.GetInt32(0, int.MaxValue)).ToList();
         return new ImageSpec
         {

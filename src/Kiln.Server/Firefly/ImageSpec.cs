@@ -59,11 +59,11 @@ public static class Operations
 
     public static string PathOf(ImageOperation op) => All.First(x => x.Op == op).Path;
 
-    /// <summary>Generate and object composite echo <c>contentClass</c> (§3.6).</summary>
+    /// <summary>Generate and object composite echo <c>contentClass</c> (docs/firefly.md#responses).</summary>
     public static bool EchoesContentClass(ImageOperation op) => op is ImageOperation.Generate or ImageOperation.ObjectComposite;
 }
 
-/// <summary>The allowed output sizes of §3.5.</summary>
+/// <summary>The allowed output sizes of docs/firefly.md#output-sizes.</summary>
 public static class SizeRules
 {
     private static readonly (int, int)[] SyncList = [(2048, 2048), (2304, 1792), (1792, 2304), (2688, 1536), (1344, 768), (1152, 896), (896, 1152), (1024, 1024)];

@@ -9,7 +9,7 @@ using Microsoft.Extensions.Options;
 namespace Kiln.Server.Firefly;
 
 /// <summary>
-/// The image operations of §3.2, sync (<c>/v3/images/{op}</c>) and async (<c>/v3/images/{op}-async</c>). The handlers
+/// The image operations of docs/firefly.md#endpoints, sync (<c>/v3/images/{op}</c>) and async (<c>/v3/images/{op}-async</c>). The handlers
 /// read and validate the body; everything after that is the <see cref="ImageRunner"/>'s.
 /// </summary>
 public static class ImagesApi

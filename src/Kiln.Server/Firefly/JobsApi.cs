@@ -8,7 +8,7 @@ using Microsoft.Extensions.Options;
 namespace Kiln.Server.Firefly;
 
 /// <summary>
-/// <c>GET /v3/status/{jobId}</c> and <c>PUT /v3/cancel/{jobId}</c> (§3.2, §6 item 17). The job id is
+/// <c>GET /v3/status/{jobId}</c> and <c>PUT /v3/cancel/{jobId}</c> (docs/firefly.md#endpoints, docs/firefly.md#async-jobs). The job id is
 /// accepted raw or with <c>%3A</c>. Jobs belong to the caller's org; another org's job is <c>unknown_job_id</c>.
 /// Status polls do not count toward the per-org rate limit.
 /// </summary>

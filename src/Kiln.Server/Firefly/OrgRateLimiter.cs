@@ -7,7 +7,7 @@ using Microsoft.Extensions.Options;
 namespace Kiln.Server.Firefly;
 
 /// <summary>
-/// Per-org request limits (§6 item 21), off by default: an org's own <c>RateLimitPerMinute/PerDay</c>, else
+/// Per-org request limits (docs/firefly.md#rate-limits), off by default: an org's own <c>RateLimitPerMinute/PerDay</c>, else
 /// <c>Kiln:Firefly:RateLimit</c> (the "adobe" preset is 4/min and 9,000/day). Fixed one-minute and one-day
 /// windows: in memory on SQLite (one node); on PostgreSQL in shared <see cref="RateCounter"/> rows, so the
 /// limit holds across every node. Image requests (sync and async submits) count; status polls, cancels and uploads do not.

@@ -10,7 +10,7 @@ using Microsoft.Net.Http.Headers;
 namespace Kiln.Server.Firefly;
 
 /// <summary>
-/// <c>POST /v2/storage/image</c> (§3.8): a raw JPEG, PNG or WebP body becomes an upload id usable as
+/// <c>POST /v2/storage/image</c> (docs/firefly.md#uploads): a raw JPEG, PNG or WebP body becomes an upload id usable as
 /// <c>source.uploadId</c> by the same org for <see cref="FireflyOptions.UploadLifetime"/>.
 /// </summary>
 public static class UploadApi

@@ -1,6 +1,6 @@
 namespace Kiln.Server.Generation;
 
-/// <summary>The image operations of the Firefly API (§3.2).</summary>
+/// <summary>The image operations of the Firefly API (docs/firefly.md#endpoints).</summary>
 public enum ImageOperation
 {
     Generate,

@@ -7,7 +7,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Kiln.Server.Hosting;
 
-/// <summary>The file written on first start (§6 item 23), mode 0600.</summary>
+/// <summary>The file written on first start (docs/configuration.md#first-start), mode 0600.</summary>
 public sealed record DemoCredential(
     [property: JsonPropertyName("org_id")] string OrgId,
     [property: JsonPropertyName("org_code")] string OrgCode,

@@ -1,6 +1,6 @@
 namespace Kiln.Server.Hosting;
 
-/// <summary>Every response carries <c>x-request-id</c>: the client's own when it sent a sane one (§6 item 8).</summary>
+/// <summary>Every response carries <c>x-request-id</c>: the client's own when it sent a sane one (docs/identity.md#json-bodies-and-x-request-id).</summary>
 public static class RequestIdMiddleware
 {
     public const string Header = "x-request-id";

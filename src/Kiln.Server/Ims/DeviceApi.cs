@@ -46,7 +46,7 @@ public static class DeviceApi
 
 /// <summary>
 /// The token endpoint's device-code grant (RFC 8628 §3.4-3.5): pending, slow_down, access_denied, expired_token,
-/// or, once approved, a user access token (§6 item 4) for <c>kiln-cli</c> in the approved org. A code is good for one token.
+/// or, once approved, a user access token (docs/identity.md#access-tokens) for <c>kiln-cli</c> in the approved org. A code is good for one token.
 /// </summary>
 public sealed class DeviceGrant(IServiceScopeFactory scopes, TokenIssuer issuer, UserCache users, TimeProvider clock)
 {

@@ -9,7 +9,7 @@ using Microsoft.IdentityModel.Tokens;
 
 namespace Kiln.Server.Ims;
 
-/// <summary>The identity service: token, JWKS, validate, invalidate and organizations (§1.7, §6 items 1-6).</summary>
+/// <summary>The identity service: token, JWKS, validate, invalidate and organizations (docs/identity.md#validate-invalidate-and-organizations, docs/identity.md#endpoints).</summary>
 public static class ImsApi
 {
     public static RouteGroupBuilder MapIms(this IEndpointRouteBuilder app)

@@ -8,7 +8,7 @@ public sealed class ImsGateMetadata;
 public sealed record RequiredScopes(IReadOnlyList<string> Scopes);
 
 /// <summary>
-/// The one gate for resource APIs (§6 items 7-8). It runs after routing and before model binding,
+/// The one gate for resource APIs (docs/identity.md#the-gate-for-resource-apis). It runs after routing and before model binding,
 /// so nothing about a request is parsed until its caller is known.
 /// </summary>
 public static class ImsGate

@@ -1,6 +1,6 @@
 namespace Kiln.Server.Ims;
 
-/// <summary>An API a credential can subscribe to, and the scopes it grants (§1.5, §6 item 16).</summary>
+/// <summary>An API a credential can subscribe to, and the scopes it grants (docs/identity.md#scopes, docs/console.md#services-and-scopes).</summary>
 public sealed record ApiService(string Code, string Name, string Description, IReadOnlyList<string> Scopes);
 
 public static class Services
@@ -30,7 +30,7 @@ public static class Services
         return All.Where(s => codes.Contains(s.Code)).SelectMany(s => s.Scopes).Distinct(StringComparer.Ordinal).ToList();
     }
 
-    /// <summary>Lenient scope parsing (§6 item 5): comma or space separated, trimmed, empty items dropped.</summary>
+    /// <summary>Lenient scope parsing (docs/identity.md#scopes): comma or space separated, trimmed, empty items dropped.</summary>
     public static IReadOnlyList<string> ParseScopes(string? raw) =>
         string.IsNullOrWhiteSpace(raw)
             ? []

@@ -9,7 +9,7 @@ public sealed record TokenResponse(
     [property: JsonPropertyName("expires_in")] int ExpiresIn);
 
 /// <summary>
-/// <c>POST /ims/token/v2|v3|v4</c>: OAuth 2.0 client credentials, answered the way Adobe IMS does (§1.3, §1.4, §6 items 1-5).
+/// <c>POST /ims/token/v2|v3|v4</c>: OAuth 2.0 client credentials, answered the way Adobe IMS does (docs/identity.md#token-response, docs/identity.md#token-errors, docs/identity.md#token-endpoint).
 /// Each check is a small step that rejects early with a catalogued error.
 /// </summary>
 public static class TokenEndpoint

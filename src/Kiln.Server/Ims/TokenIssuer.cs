@@ -14,7 +14,7 @@ public sealed record TokenSubject(
 
 public sealed record IssuedToken(string AccessToken, string Jti, int ExpiresInSeconds, DateTimeOffset ExpiresAt);
 
-/// <summary>Mints IMS-shaped JWT access tokens (§1.6 and §6 item 4).</summary>
+/// <summary>Mints IMS-shaped JWT access tokens (docs/identity.md#access-tokens).</summary>
 public sealed class TokenIssuer(KeyRing keys, TimeProvider clock, IOptions<ImsOptions> options)
 {
     private static readonly JsonWebTokenHandler Handler = new() { SetDefaultTimesOnTokenCreation = false };

@@ -4,7 +4,7 @@ using Kiln.Server.Core;
 namespace Kiln.Server.Ims;
 
 /// <summary>
-/// The parameters of an IMS POST, merged from the query string, the body and HTTP Basic (§1.2).
+/// The parameters of an IMS POST, merged from the query string, the body and HTTP Basic (docs/identity.md#token-requests).
 /// Accepts properly encoded forms, the FF-SDK's unencoded concatenation, and multipart/form-data.
 /// Body parameters win over query parameters; Basic fills client_id/client_secret when absent.
 /// </summary>

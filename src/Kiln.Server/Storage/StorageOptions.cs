@@ -7,7 +7,7 @@ public sealed class StorageOptions
 {
     public const string Section = "Kiln:Storage";
 
-    /// <summary>How long a download URL is valid (§6 item 20: 1 hour).</summary>
+    /// <summary>How long a download URL is valid (docs/firefly.md#pre-signed-urls: 1 hour).</summary>
     public TimeSpan UrlLifetime { get; set; } = TimeSpan.FromHours(1);
 
     /// <summary>Optional base64 HMAC key (≥ 32 bytes) for /files URLs; when empty one is generated and kept in ServerSettings.</summary>

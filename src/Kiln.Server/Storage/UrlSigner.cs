@@ -9,7 +9,7 @@ namespace Kiln.Server.Storage;
 
 /// <summary>
 /// Signs and checks Kiln's own download URLs: <c>/files/{key}?expires=&lt;unix s&gt;&amp;sig=&lt;base64url HMAC-SHA256&gt;</c>
-/// over <c>"GET\n/files/{key}\n{expires}"</c> (§6 item 20). The key comes from config or is generated once
+/// over <c>"GET\n/files/{key}\n{expires}"</c> (docs/firefly.md#pre-signed-urls). The key comes from config or is generated once
 /// and kept in ServerSettings, so every node and every restart agree.
 /// </summary>
 public sealed class UrlSigner(IOptions<StorageOptions> options, TimeProvider clock) : IStartupTask

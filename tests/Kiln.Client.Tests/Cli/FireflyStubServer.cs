@@ -74,7 +74,7 @@ public sealed class FireflyStubServer : IAsyncDisposable
                     result = new { size = new { width = 1024, height = 1024 }, outputs = new[] { new { seed = 11, image = new { url = $"{b}/out/11.png" } }, new { seed = 12, image = new { url = $"{b}/out/12.png" } } } },
                 });
         });
-        // Console (§2.2) shapes, for the projects and credentials commands.
+        // Console (docs/console.md#endpoints) shapes, for the projects and credentials commands.
         app.MapGet("/console/clients/{clientId}/credential", (string clientId) => clientId == ClientId
             ? Results.Json(new { org_id = "23294", org_code = "x@KilnOrg", project_id = "1", workspace_id = "2", credential_id = "577411", client_id = clientId })
             : Results.Json(new { error_code = "not_found", message = "Credential Not Found" }, statusCode: 404));

@@ -3,7 +3,7 @@ using System.Text.Json;
 
 namespace Kiln.Client.Tests.Firefly;
 
-/// <summary>Request and response shapes of every image operation (§3.4, §3.6), sync and async, upload, cancel and errors.</summary>
+/// <summary>Request and response shapes of every image operation (docs/firefly.md#request-fields, docs/firefly.md#responses), sync and async, upload, cancel and errors.</summary>
 public sealed class FireflyOperationsTests
 {
     private const string Sync = """{"size":{"width":2048,"height":2048},"outputs":[{"seed":1779323515,"image":{"url":"http://firefly.test/o.png"}}],"contentClass":"art"}""";

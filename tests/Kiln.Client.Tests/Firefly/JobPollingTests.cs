@@ -3,7 +3,7 @@ using Kiln.Client.Tests.Infrastructure;
 
 namespace Kiln.Client.Tests.Firefly;
 
-/// <summary>WaitForJobAsync: none of the official AsyncJobPromise bugs (§4.4).</summary>
+/// <summary>WaitForJobAsync: none of the official AsyncJobPromise bugs (docs/client.md#waiting-for-jobs).</summary>
 public sealed class JobPollingTests
 {
     private const string Pending = $$"""{"jobId":"{{FireflyStub.JobId}}","status":"pending"}""";

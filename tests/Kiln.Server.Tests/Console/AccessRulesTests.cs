@@ -2,7 +2,7 @@ using Kiln.Server.Tests.Infrastructure;
 
 namespace Kiln.Server.Tests.Console;
 
-/// <summary>§6 item 14 and the roles: org isolation (404), admin vs developer, credentials with and without adobeio_api.</summary>
+/// <summary>docs/console.md#who-may-do-what and the roles: org isolation (404), admin vs developer, credentials with and without adobeio_api.</summary>
 public sealed class AccessRulesTests : IDisposable
 {
     private readonly KilnFactory _kiln = new();

@@ -4,7 +4,7 @@ using Kiln.Server.Tests.Infrastructure;
 
 namespace Kiln.Server.Tests.Console;
 
-/// <summary>Credentials over HTTP (§2.2, §6 item 15): create at both levels, list, resolve, delete (revokes at once).</summary>
+/// <summary>Credentials over HTTP (docs/console.md#endpoints, docs/console.md#credential-fields-and-one-time-secrets): create at both levels, list, resolve, delete (revokes at once).</summary>
 public sealed class CredentialsApiTests : IDisposable
 {
     private readonly KilnFactory _kiln = new();

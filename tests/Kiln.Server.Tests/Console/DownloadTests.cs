@@ -2,7 +2,7 @@ using Kiln.Server.Tests.Infrastructure;
 
 namespace Kiln.Server.Tests.Console;
 
-/// <summary>The workspace download of §2.4 and §6 item 15.</summary>
+/// <summary>The workspace download of docs/console.md#workspace-download and docs/console.md#credential-fields-and-one-time-secrets.</summary>
 public sealed class DownloadTests : IDisposable
 {
     private readonly KilnFactory _kiln = new();

@@ -3,7 +3,7 @@ using Kiln.Server.Tests.Infrastructure;
 
 namespace Kiln.Server.Tests.Console;
 
-/// <summary>Projects over HTTP (§2.2): create, list (sort, page, filter), get, edit, delete, and their errors.</summary>
+/// <summary>Projects over HTTP (docs/console.md#endpoints): create, list (sort, page, filter), get, edit, delete, and their errors.</summary>
 public sealed class ProjectsApiTests : IDisposable
 {
     private readonly KilnFactory _kiln = new();

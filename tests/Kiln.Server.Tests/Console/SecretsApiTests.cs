@@ -5,7 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Kiln.Server.Tests.Console;
 
-/// <summary>The secrets API rules of §2.3 and §6 items 10-14.</summary>
+/// <summary>The secrets API rules of docs/console.md#client-secrets and docs/console.md#client-secret-rules.</summary>
 public sealed class SecretsApiTests : IDisposable
 {
     private readonly KilnFactory _kiln = new();

@@ -2,7 +2,7 @@ using Kiln.Server.Tests.Infrastructure;
 
 namespace Kiln.Server.Tests.Console;
 
-/// <summary>Services and subscriptions (§2.2, §6 items 5 and 16): the subscriptions decide which scopes a token can get.</summary>
+/// <summary>Services and subscriptions (docs/console.md#endpoints, docs/identity.md#scopes and docs/console.md#services-and-scopes): the subscriptions decide which scopes a token can get.</summary>
 public sealed class SubscriptionTests : IDisposable
 {
     private readonly KilnFactory _kiln = new();

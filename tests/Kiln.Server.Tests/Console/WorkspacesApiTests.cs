@@ -2,7 +2,7 @@ using Kiln.Server.Tests.Infrastructure;
 
 namespace Kiln.Server.Tests.Console;
 
-/// <summary>Workspaces over HTTP (§2.2): list, create (201), get, edit, delete.</summary>
+/// <summary>Workspaces over HTTP (docs/console.md#endpoints): list, create (201), get, edit, delete.</summary>
 public sealed class WorkspacesApiTests : IDisposable
 {
     private readonly KilnFactory _kiln = new();

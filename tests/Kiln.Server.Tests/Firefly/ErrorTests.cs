@@ -3,7 +3,7 @@ using Kiln.Server.Tests.Infrastructure;
 
 namespace Kiln.Server.Tests.Firefly;
 
-/// <summary>The error paths of §3.7 and the validation rules of §3.3-3.5 and §6 item 18.</summary>
+/// <summary>The error paths of docs/firefly.md#errors and the validation rules of docs/firefly.md#validation.</summary>
 public sealed class ErrorTests : IDisposable
 {
     private readonly KilnFactory _kiln = new();

@@ -4,7 +4,7 @@ using Kiln.Server.Tests.Infrastructure;
 
 namespace Kiln.Server.Tests.Firefly;
 
-/// <summary>The seed's generate call (§3.6) and the determinism and seed rules of §6 item 19.</summary>
+/// <summary>The seed's generate call (docs/firefly.md#responses) and the determinism and seed rules of docs/firefly.md#seeds-and-determinism.</summary>
 public sealed class GenerateTests : IDisposable
 {
     private readonly KilnFactory _kiln = new();

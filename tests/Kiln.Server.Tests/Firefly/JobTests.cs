@@ -5,7 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Kiln.Server.Tests.Firefly;
 
-/// <summary>Async jobs (§3.9, §6 item 17): status to each terminal state, progress, cancel, org scoping.</summary>
+/// <summary>Async jobs (docs/firefly.md#async-jobs): status to each terminal state, progress, cancel, org scoping.</summary>
 public sealed class JobTests : IDisposable
 {
     private readonly KilnFactory _kiln = new();

@@ -5,7 +5,7 @@ using SkiaSharp;
 
 namespace Kiln.Server.Tests.Firefly;
 
-/// <summary>Every image operation of §3.2, sync and async, with real inputs.</summary>
+/// <summary>Every image operation of docs/firefly.md#endpoints, sync and async, with real inputs.</summary>
 public sealed class OperationsTests : IDisposable
 {
     private readonly KilnFactory _kiln = new();

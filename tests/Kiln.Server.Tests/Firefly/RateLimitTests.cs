@@ -3,7 +3,7 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace Kiln.Server.Tests.Firefly;
 
-/// <summary>Per-org limits (§6 item 21): off by default; the adobe preset allows 4 image requests a minute.</summary>
+/// <summary>Per-org limits (docs/firefly.md#rate-limits): off by default; the adobe preset allows 4 image requests a minute.</summary>
 public sealed class RateLimitTests : IDisposable
 {
     private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 11, 29, 10, 0, 5, TimeSpan.Zero));

@@ -6,7 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Kiln.Server.Tests.Firefly;
 
 /// <summary>
-/// The SSRF rule of §6 item 22. A local image server counts every request it gets, so a refusal is only
+/// The SSRF rule of docs/firefly.md#source-urls-and-ssrf. A local image server counts every request it gets, so a refusal is only
 /// believed when the server was never reached; positive controls show the same server is reachable when allowed.
 /// </summary>
 public sealed class SsrfTests : IDisposable

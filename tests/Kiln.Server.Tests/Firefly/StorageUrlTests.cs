@@ -5,7 +5,7 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace Kiln.Server.Tests.Firefly;
 
-/// <summary>Pre-signed /files URLs (§6 item 20): they work for an hour; tampered, expired or traversing ones get an opaque 403.</summary>
+/// <summary>Pre-signed /files URLs (docs/firefly.md#pre-signed-urls): they work for an hour; tampered, expired or traversing ones get an opaque 403.</summary>
 public sealed class StorageUrlTests : IDisposable
 {
     private readonly FakeTimeProvider _clock = new(DateTimeOffset.UtcNow);
@@ -88,7 +88,7 @@ public sealed class StorageUrlTests : IDisposable
     }
 }
 
-/// <summary>Results expire (§6 item 20, Kiln:Firefly:ResultLifetime) and the cleanup service removes files and jobs.</summary>
+/// <summary>Results expire (docs/firefly.md#pre-signed-urls, Kiln:Firefly:ResultLifetime) and the cleanup service removes files and jobs.</summary>
 public sealed class CleanupTests : IDisposable
 {
     private readonly FakeTimeProvider _clock = new(DateTimeOffset.UtcNow);

@@ -7,7 +7,7 @@ using SkiaSharp;
 
 namespace Kiln.Server.Tests.Firefly;
 
-/// <summary><c>POST /v2/storage/image</c> (§3.8): types, size limit, magic check, bombs, org scope and lifetime.</summary>
+/// <summary><c>POST /v2/storage/image</c> (docs/firefly.md#uploads): types, size limit, magic check, bombs, org scope and lifetime.</summary>
 public sealed class UploadTests : IDisposable
 {
     private readonly FakeTimeProvider _clock = new(DateTimeOffset.UtcNow);

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace Kiln.Server.Tests.Ims;
 
-/// <summary>The resource gate's 401 and 403 cases (§6 items 7-8), on a Console route.</summary>
+/// <summary>The resource gate's 401 and 403 cases (docs/identity.md#the-gate-for-resource-apis), on a Console route.</summary>
 public sealed class GateTests : IDisposable
 {
     private readonly FakeTimeProvider _clock = new(DateTimeOffset.UtcNow);

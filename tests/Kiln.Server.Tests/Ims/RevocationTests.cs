@@ -4,7 +4,7 @@ using Kiln.Server.Tests.Infrastructure;
 
 namespace Kiln.Server.Tests.Ims;
 
-/// <summary>Revocation beats the validation cache: deleted secrets, invalidated tokens (§6 items 6-7).</summary>
+/// <summary>Revocation beats the validation cache: deleted secrets, invalidated tokens (docs/identity.md#revocation).</summary>
 public sealed class RevocationTests : IDisposable
 {
     private readonly KilnFactory _kiln = new KilnFactory().With("Kiln:Ims:MaxSecretsPerCredential", "3");

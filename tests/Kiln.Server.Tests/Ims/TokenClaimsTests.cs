@@ -7,7 +7,7 @@ using Microsoft.IdentityModel.Tokens;
 
 namespace Kiln.Server.Tests.Ims;
 
-/// <summary>The claims real clients read (§1.6) plus Kiln's own (§6 item 4), and the JWKS that verifies them.</summary>
+/// <summary>The claims real clients read (docs/identity.md#access-tokens) plus Kiln's own (docs/identity.md#access-tokens), and the JWKS that verifies them.</summary>
 public sealed class TokenClaimsTests : IDisposable
 {
     private static readonly DateTimeOffset T0 = new(2026, 3, 1, 12, 0, 0, TimeSpan.Zero);

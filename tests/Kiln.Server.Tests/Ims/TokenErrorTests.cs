@@ -2,7 +2,7 @@ using Kiln.Server.Tests.Infrastructure;
 
 namespace Kiln.Server.Tests.Ims;
 
-/// <summary>The error bodies and statuses of §1.4 and §6 item 3, verbatim.</summary>
+/// <summary>The error bodies and statuses of docs/identity.md#token-errors, verbatim.</summary>
 public sealed class TokenErrorTests : IDisposable
 {
     private readonly KilnFactory _kiln = new();

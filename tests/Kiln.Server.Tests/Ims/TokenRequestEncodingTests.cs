@@ -4,7 +4,7 @@ using Kiln.Server.Tests.Infrastructure;
 
 namespace Kiln.Server.Tests.Ims;
 
-/// <summary>Every request encoding of §1.2 mints a token with the exact success body of §1.3.</summary>
+/// <summary>Every request encoding of docs/identity.md#token-requests mints a token with the exact success body of docs/identity.md#token-response.</summary>
 public sealed class TokenRequestEncodingTests : IDisposable
 {
     private readonly KilnFactory _kiln = new();

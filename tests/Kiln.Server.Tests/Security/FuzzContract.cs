@@ -2,7 +2,7 @@ using System.Text.Json;
 
 namespace Kiln.Server.Tests.Security;
 
-/// <summary>The per-response property the endpoint fuzzer checks, by route family (wire contract §1.4, §2.1, §3.7, §6).</summary>
+/// <summary>The per-response property the endpoint fuzzer checks, by route family (docs/identity.md#token-errors, docs/console.md#authentication-and-errors, docs/firefly.md#errors, docs/identity.md#json-bodies-and-x-request-id).</summary>
 public static class FuzzContract
 {
     /// <summary>Null when the answer keeps the contract; otherwise what is wrong with it.</summary>
