@@ -21,18 +21,11 @@ public static class ConsoleJson
     public static async Task<(T? Value, JsonHttpResult<ApiError>? Error)> ReadAsync<T>(HttpRequest req, CancellationToken ct) where T : class
     {
         if (req.ContentLength > MaxBodyBytes) return (null, ApiErrors.BadRequest("request body too large"));
-        using var ms = new MemoryStream();
-        var buffer = new byte[8192];
-        int n;
-        while ((n = await req.Body.ReadAsync(buffer, ct)) > 0)
-        {
-            if (ms.Length + n > MaxBodyBytes) return (null, ApiErrors.BadRequest("request body too large"));
-            ms.Write(buffer, 0, n);
-        }
-        if (ms.Length == 0) return (null, ApiErrors.BadRequest("a JSON request body is required"));
+        if (await CappedBody.ReadAsync(req.Body, MaxBodyBytes, ct) is not { } body) return (null, ApiErrors.BadRequest("request body too large"));
+        if (body.Length == 0) return (null, ApiErrors.BadRequest("a JSON request body is required"));
         try
         {
-            var value = JsonSerializer.Deserialize<T>(ms.GetBuffer().AsSpan(0, (int)ms.Length), Options);
+            var value = JsonSerializer.Deserialize<T>(body, Options);
             return value is null ? (null, ApiErrors.BadRequest("a JSON request body is required")) : (value, null);
         }
         catch (JsonException e)
