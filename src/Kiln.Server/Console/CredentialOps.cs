@@ -23,6 +23,7 @@ public sealed partial class CredentialOps(KilnDb db, TimeProvider clock, ClientS
     public async Task<OpResult<NewCredential>> CreateAsync(Actor actor, Workspace workspace, string? name, string? description,
         IReadOnlyList<string> sdkCodes, CancellationToken ct)
     {
+        (name, description) = (TextRules.NfcOrNull(name), TextRules.NfcOrNull(description));
         var bad = ProjectOps.TextProblem(name, "name", 100, true) ?? ProjectOps.TextProblem(description, "description", 1000, false);
         if (bad is not null || name is null) return bad ?? OpError.BadRequest("name is required");
         await using var tx = await db.LockOrgAsync(workspace.OrgId, ct);
@@ -36,6 +37,7 @@ public sealed partial class CredentialOps(KilnDb db, TimeProvider clock, ClientS
     public async Task<OpResult<NewCredential>> CreateInOrgAsync(Actor actor, long orgId, long? projectId, long? workspaceId,
         string? name, string? description, IReadOnlyList<string> sdkCodes, CancellationToken ct)
     {
+        (name, description) = (TextRules.NfcOrNull(name), TextRules.NfcOrNull(description));
         var bad = ProjectOps.TextProblem(name, "name", 100, true) ?? ProjectOps.TextProblem(description, "description", 1000, false);
         if (bad is not null || name is null) return bad ?? OpError.BadRequest("name is required");
         name = name.Trim();

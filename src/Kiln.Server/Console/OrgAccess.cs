@@ -7,8 +7,9 @@ namespace Kiln.Server.Console;
 
 /// <summary>
 /// The one access check of the console, for the REST API (the token's caller) and the web UI (the signed-in user):
-/// who may touch what in which org (docs/console.md#who-may-do-what). A credential acts inside its own org only; a user acts in the orgs
-/// they are a member of, with their role, read on every request. Anything outside answers 404, never 403, so the
+/// who may touch what in which org (docs/console.md#who-may-do-what). A credential acts inside its own org only; a user
+/// token acts only in the org it was approved for (<see cref="Memberships"/>), and a signed-in user in the orgs they
+/// are a member of; the role is read on every request. Anything outside answers 404, never 403, so the
 /// response does not reveal that it exists.
 /// </summary>
 public sealed class OrgAccess(KilnDb db)
@@ -22,7 +23,7 @@ public sealed class OrgAccess(KilnDb db)
         if (!Ids.TryParseId(orgIdText, out var orgId)) return null;
         if (caller.IsCredential)
             return caller.OrgId == orgId && caller.HasScope("adobeio_api") ? Roles.Developer : caller.OrgId == orgId ? Self : null;
-        return UserIds.TryGetUser(caller, out var userId) ? await UserRoleAsync(userId, orgId, ct) : null;
+        return await Memberships.RoleAsync(db, caller, orgId, ct); // a user token: its own org only
     }
 
     /// <summary>

@@ -24,7 +24,7 @@ public static class OrgsApi
             orgs = caller.HasScope("adobeio_api") && await db.Orgs.AsNoTracking().FirstOrDefaultAsync(o => o.Id == caller.OrgId, ct) is { } own
                 ? [(own, Roles.Developer)] : [];
         else
-            orgs = UserIds.TryGetUser(caller, out var userId) ? await UserAccounts.OrgsOfAsync(db, userId, ct) : [];
+            orgs = await Memberships.OrgsOfAsync(db, caller, ct); // a user token: its own org only
         return TypedResults.Ok(orgs.Select(x => new OrgDto(ConsoleJson.Str(x.Org.Id), x.Org.Code, x.Org.Name, x.Org.Description, x.Org.Type,
             x.Role, [x.Role])).ToList());
     }

@@ -29,13 +29,8 @@ public sealed partial class ProjectOps(KilnDb db, TimeProvider clock, Credential
             ? OpError.BadRequest($"{what} must be 3 to 45 letters, digits, '-' or '_', starting with a letter or digit")
             : null;
 
-    public static OpError? TextProblem(string? value, string field, int max, bool required)
-    {
-        if (value is null) return required ? OpError.BadRequest($"{field} is required") : null;
-        if (required && value.Trim().Length == 0) return OpError.BadRequest($"{field} must not be empty");
-        if (value.Length > max) return OpError.BadRequest($"{field} must be at most {max} characters");
-        return value.Any(char.IsControl) ? OpError.BadRequest($"{field} must not contain control characters") : null;
-    }
+    /// <summary>Titles, descriptions and credential names: <see cref="TextRules"/> (give it the NFC form, <see cref="TextRules.Nfc(string)"/>).</summary>
+    public static OpError? TextProblem(string? value, string field, int max, bool required) => TextRules.Problem(value, field, max, required);
 
     public Task<Project?> FindAsync(long orgId, long projectId, CancellationToken ct) =>
         db.Projects.AsNoTracking().FirstOrDefaultAsync(p => p.Id == projectId && p.OrgId == orgId, ct);
@@ -43,6 +38,7 @@ public sealed partial class ProjectOps(KilnDb db, TimeProvider clock, Credential
     /// <summary>Creates a project and its <c>Production</c> workspace.</summary>
     public async Task<OpResult<NewProject>> CreateAsync(Actor actor, long orgId, string? name, string? title, string? description, CancellationToken ct)
     {
+        (title, description) = (TextRules.NfcOrNull(title), TextRules.NfcOrNull(description));
         var bad = NameProblem(name, "name") ?? TextProblem(title, "title", 100, true) ?? TextProblem(description, "description", 1000, false);
         if (bad is not null || name is null || title is null) return bad ?? OpError.BadRequest("name and title are required");
         await using var tx = await db.LockOrgAsync(orgId, ct);
@@ -73,6 +69,7 @@ public sealed partial class ProjectOps(KilnDb db, TimeProvider clock, Credential
     public async Task<OpResult<Project>> UpdateAsync(Actor actor, long orgId, long projectId,
         string? name, string? title, string? description, bool? notificationsEnabled, CancellationToken ct)
     {
+        (title, description) = (TextRules.NfcOrNull(title), TextRules.NfcOrNull(description));
         if (((name is null ? null : NameProblem(name, "name")) ?? (title is null ? null : TextProblem(title, "title", 100, true))
             ?? TextProblem(description, "description", 1000, false)) is { } bad)
             return bad;

@@ -17,6 +17,7 @@ public sealed class WorkspaceOps(KilnDb db, TimeProvider clock, CredentialCache 
     public async Task<OpResult<Workspace>> CreateAsync(Actor actor, long orgId, long projectId, string? name, string? title, string? description,
         CancellationToken ct)
     {
+        (title, description) = (TextRules.NfcOrNull(title), TextRules.NfcOrNull(description));
         var bad = Problem(name, title, description);
         if (bad is not null || name is null) return bad ?? OpError.BadRequest("name is required");
         if (!await db.Projects.AnyAsync(p => p.Id == projectId && p.OrgId == orgId, ct)) return OpError.NotFound("Project Not Found");
@@ -32,6 +33,7 @@ public sealed class WorkspaceOps(KilnDb db, TimeProvider clock, CredentialCache 
     public async Task<OpResult<Workspace>> UpdateAsync(Actor actor, long orgId, long projectId, long workspaceId,
         string? name, string? title, string? description, CancellationToken ct)
     {
+        (title, description) = (TextRules.NfcOrNull(title), TextRules.NfcOrNull(description));
         var bad = Problem(name, title, description);
         if (bad is not null || name is null) return bad ?? OpError.BadRequest("name is required");
         var w = await db.Workspaces.FirstOrDefaultAsync(x => x.Id == workspaceId && x.ProjectId == projectId && x.OrgId == orgId, ct);

@@ -21,6 +21,17 @@ public static class RowLocks
         return tx;
     }
 
+    /// <summary>
+    /// Serialises the starts of device authorizations (the cap on stored codes is counted and acted on as one step):
+    /// a transaction-scoped advisory lock on PostgreSQL, the write lock on SQLite.
+    /// </summary>
+    public static async Task<IDbContextTransaction> LockDeviceCodesAsync(this KilnDb db, CancellationToken ct)
+    {
+        var tx = await db.Database.BeginTransactionAsync(ct);
+        if (db.Database.IsNpgsql()) await db.Database.ExecuteSqlRawAsync("SELECT pg_advisory_xact_lock(8628)", ct);
+        return tx;
+    }
+
     /// <summary>Locks the credentials in id order (so that two callers locking overlapping sets cannot deadlock).</summary>
     public static async Task<IDbContextTransaction> LockCredentialsAsync(this KilnDb db, IReadOnlyCollection<long> credentialIds, CancellationToken ct)
     {

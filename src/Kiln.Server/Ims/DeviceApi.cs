@@ -22,9 +22,30 @@ public static class DeviceApi
 
     public static RouteHandlerBuilder MapDeviceCode(this IEndpointRouteBuilder app) =>
         app.MapPost("/device/code", StartAsync).DisableAntiforgery()
-           .WithSummary("Start a device authorization (CLI sign-in)").Produces<DeviceCodeResponse>().Produces<OAuthError>(400);
+           .WithSummary("Start a device authorization (CLI sign-in)").Produces<DeviceCodeResponse>().Produces<OAuthError>(400)
+           .Produces<OAuthError>(429);
 
     private static async Task<IResult> StartAsync(HttpContext ctx, KilnDb db, TimeProvider clock, IOptions<AccountOptions> options,
+        PublicUrl urls, DeviceGuard guard, CancellationToken ct)
+    {
+        // Every request from the address counts, before anything else is done (docs/console.md#limits-of-the-device-flow).
+        var claim = guard.BeginStart(ctx.Connection.RemoteIpAddress?.ToString() ?? "unknown");
+        if (claim.RetryAfter is { } wait)
+            return OAuthErrors.TooMany(ctx, wait, "too many device authorizations from this address; retry later");
+        try
+        {
+            var answer = await StartCheckedAsync(ctx, db, clock, options.Value, urls, ct);
+            guard.Started(claim);
+            return answer;
+        }
+        catch
+        {
+            guard.ReleaseStart(claim); // an outage, not the caller's request: hand the claim back
+            throw;
+        }
+    }
+
+    private static async Task<IResult> StartCheckedAsync(HttpContext ctx, KilnDb db, TimeProvider clock, AccountOptions options,
         PublicUrl urls, CancellationToken ct)
     {
         var (req, error) = await TokenRequest.ReadAsync(ctx.Request, ct);
@@ -35,7 +56,9 @@ public static class DeviceApi
         var scopes = Services.ParseScopes(req["scope"]);
         var unknown = scopes.Where(s => !DeviceFlow.UserScopes.Contains(s, StringComparer.Ordinal)).ToList();
         if (unknown.Count > 0) return OAuthErrors.Error(ctx, "invalid_scope", $"invalid scope parameter: {string.Join(',', unknown.Take(5))} not available to user tokens");
-        var (row, deviceCode) = await DeviceFlow.StartAsync(db, clock, options.Value, clientId, scopes.Count > 0 ? scopes : DeviceFlow.UserScopes, ct);
+        var (row, deviceCode, retryAfter) = await DeviceFlow.StartAsync(db, clock, options, clientId, scopes.Count > 0 ? scopes : DeviceFlow.UserScopes, ct);
+        if (row is null || deviceCode is null)
+            return OAuthErrors.TooMany(ctx, retryAfter, "too many device authorizations are waiting; retry later");
         var uri = urls.For(VerificationPath);
         var shown = DeviceFlow.Format(row.UserCode);
         OAuthErrors.NoStore(ctx);

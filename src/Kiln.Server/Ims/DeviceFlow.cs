@@ -45,32 +45,42 @@ public static class DeviceFlow
 
     public static string Hash(string deviceCode) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(deviceCode)));
 
-    /// <summary>Starts a device authorization; returns the row and the device code (shown once, stored hashed).</summary>
-    public static async Task<(DeviceAuthorization Row, string DeviceCode)> StartAsync(
+    /// <summary>How long an expired authorization is kept, so that a late poll still hears <c>expired_token</c>.</summary>
+    public static readonly TimeSpan ExpiredKeptFor = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// Starts a device authorization; returns the row and the device code (shown once, stored hashed), or, when
+    /// <see cref="AccountOptions.DeviceMaxStoredCodes"/> authorizations are stored already, how long to wait. Expired
+    /// ones are deleted first (a minute after they expire), and the count and the insert run under one lock, so the
+    /// cap holds under concurrency and across nodes.
+    /// </summary>
+    public static async Task<(DeviceAuthorization? Row, string? DeviceCode, TimeSpan RetryAfter)> StartAsync(
         KilnDb db, TimeProvider clock, AccountOptions options, string clientId, IReadOnlyList<string> scopes, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
-        await db.DeviceAuthorizations.Where(d => d.ExpiresAt < now - TimeSpan.FromHours(1)).ExecuteDeleteAsync(ct);
-        for (var attempt = 0; ; attempt++)
+        await using var tx = await db.LockDeviceCodesAsync(ct);
+        var keptSince = now - ExpiredKeptFor;
+        await db.DeviceAuthorizations.Where(d => d.ExpiresAt < keptSince).ExecuteDeleteAsync(ct);
+        if (await db.DeviceAuthorizations.CountAsync(ct) >= options.DeviceMaxStoredCodes)
         {
-            var deviceCode = System.Buffers.Text.Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
-            var row = new DeviceAuthorization
-            {
-                DeviceCodeHash = Hash(deviceCode), UserCode = NewUserCode(), ClientId = clientId, Scope = string.Join(',', scopes),
-                CreatedAt = now, ExpiresAt = now + options.DeviceCodeLifetime, IntervalSeconds = (int)options.DevicePollInterval.TotalSeconds,
-                Status = Pending,
-            };
-            db.DeviceAuthorizations.Add(row);
-            try
-            {
-                await db.SaveChangesAsync(ct);
-                return (row, deviceCode);
-            }
-            catch (DbUpdateException) when (attempt < 3)
-            {
-                db.Entry(row).State = EntityState.Detached; // a user-code collision: draw again
-            }
+            var oldest = await db.DeviceAuthorizations.OrderBy(d => d.ExpiresAt).Select(d => d.ExpiresAt).FirstAsync(ct);
+            var wait = oldest + ExpiredKeptFor - now;
+            return (null, null, wait > TimeSpan.FromSeconds(1) ? wait : TimeSpan.FromSeconds(1));
         }
+        // Under the lock no other start inserts, so a free user code stays free until this insert.
+        var userCode = NewUserCode();
+        while (await db.DeviceAuthorizations.AnyAsync(d => d.UserCode == userCode, ct)) userCode = NewUserCode();
+        var deviceCode = System.Buffers.Text.Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
+        var row = new DeviceAuthorization
+        {
+            DeviceCodeHash = Hash(deviceCode), UserCode = userCode, ClientId = clientId, Scope = string.Join(',', scopes),
+            CreatedAt = now, ExpiresAt = now + options.DeviceCodeLifetime, IntervalSeconds = (int)options.DevicePollInterval.TotalSeconds,
+            Status = Pending,
+        };
+        db.DeviceAuthorizations.Add(row);
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        return (row, deviceCode, TimeSpan.Zero);
     }
 
     /// <summary>The authorization a user code names, whatever its state (for the approval page).</summary>

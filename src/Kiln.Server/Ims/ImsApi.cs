@@ -81,7 +81,7 @@ public static class ImsApi
         if (caller is null) return OAuthErrors.Error(ctx, "invalid_token", "Oauth token is not valid", 401);
         var orgIds = new HashSet<long>();
         if (caller.IsCredential) orgIds.Add(caller.OrgId);
-        orgIds.UnionWith(await Memberships.OrgsOfAsync(db, caller, ct));
+        orgIds.UnionWith((await Memberships.OrgsOfAsync(db, caller, ct)).Select(x => x.Org.Id)); // a user token: its own org only
         var orgs = await db.Orgs.AsNoTracking().Where(o => orgIds.Contains(o.Id)).OrderBy(o => o.Name).ToListAsync(ct);
         return TypedResults.Ok(orgs.Select(o => new ImsOrgDto(
             new ImsOrgRef(o.Code[..o.Code.IndexOf('@')], o.Code[(o.Code.IndexOf('@') + 1)..]), o.Name, o.Code,

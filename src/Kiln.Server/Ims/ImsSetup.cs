@@ -18,6 +18,7 @@ public static class ImsSetup
         services.AddSingleton<UsageTracker>();
         services.AddSingleton<TokenService>();
         services.AddSingleton<DeviceGrant>();
+        ClusterSubscribers.Add<DeviceGuard>(services);
         return services;
     }
 

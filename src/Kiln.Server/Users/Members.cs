@@ -33,7 +33,8 @@ public sealed class Members(KilnDb db, TimeProvider clock)
     /// </summary>
     public async Task<OpResult<AddedMember>> AddAsync(Actor actor, long orgId, string? email, string? role, CancellationToken ct)
     {
-        if (email is null || !UserAccounts.IsValidEmail(email)) return OpError.BadRequest("email must be an email address");
+        if (UserAccounts.EmailProblem(email) is { } bad) return bad;
+        if (email is null) return OpError.BadRequest("email is required");
         if (role is null || !UserAccounts.IsValidRole(role)) return OpError.BadRequest("role must be admin or developer");
         // Under the org's lock, so two invitations of one address make one membership (and at most one account).
         await using var tx = await db.LockOrgAsync(orgId, ct);

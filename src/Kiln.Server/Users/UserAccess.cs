@@ -40,12 +40,31 @@ public sealed class UserCache(IServiceScopeFactory scopes, TimeProvider clock, I
     public void Invalidate(long userId) => _users.TryRemove(userId, out _);
 }
 
-/// <summary>Org membership as the other features ask for it.</summary>
+/// <summary>
+/// Org membership as the other features ask for it, for user tokens. A user token is bound to the one org it was
+/// approved for (its <c>org</c> claim, docs/console.md#who-may-do-what): it acts there with the user's role, while the
+/// user is still a member, and nowhere else, whatever other orgs the user belongs to.
+/// </summary>
 public static class Memberships
 {
-    /// <summary>The orgs the user behind a user token is a member of (none for a credential).</summary>
-    public static async Task<IReadOnlyCollection<long>> OrgsOfAsync(KilnDb db, ImsCaller caller, CancellationToken ct) =>
-        UserIds.TryGetUser(caller, out var id)
-            ? await db.OrgMemberships.AsNoTracking().Where(m => m.UserId == id).Select(m => m.OrgId).ToListAsync(ct)
-            : [];
+    /// <summary>The user token's org with the user's role there: none for a credential, a token without a user, or a user no longer a member.</summary>
+    public static async Task<List<(Org Org, string Role)>> OrgsOfAsync(KilnDb db, ImsCaller caller, CancellationToken ct)
+    {
+        if (!UserIds.TryGetUser(caller, out var id) || caller.OrgCode.Length == 0) return [];
+        var rows = await (from m in db.OrgMemberships.AsNoTracking()
+                          join o in db.Orgs.AsNoTracking() on m.OrgId equals o.Id
+                          where m.UserId == id && o.Code == caller.OrgCode
+                          select new { o, m.Role }).ToListAsync(ct);
+        return rows.Select(r => (r.o, r.Role)).ToList();
+    }
+
+    /// <summary>The user token's role in the org, or null when the org is not the token's (or the user is no longer a member there).</summary>
+    public static async Task<string?> RoleAsync(KilnDb db, ImsCaller caller, long orgId, CancellationToken ct)
+    {
+        if (!UserIds.TryGetUser(caller, out var id) || caller.OrgCode.Length == 0) return null;
+        return await (from m in db.OrgMemberships.AsNoTracking()
+                      join o in db.Orgs.AsNoTracking() on m.OrgId equals o.Id
+                      where m.UserId == id && m.OrgId == orgId && o.Code == caller.OrgCode
+                      select m.Role).FirstOrDefaultAsync(ct);
+    }
 }

@@ -15,15 +15,28 @@ public static class UserAccounts
     public const int MinPasswordLength = 8;
     private static readonly PasswordHasher<User> Hasher = new();
 
-    public static string Normalize(string email) => email.Trim().ToLowerInvariant();
+    /// <summary>
+    /// A hash of a random password nobody knows: a sign-in for an unknown or disabled account is checked against it,
+    /// so that it takes as long as a wrong password for a real one (docs/security.md#sign-in-timing).
+    /// </summary>
+    private static readonly Lazy<string> DummyHash = new(() => Hasher.HashPassword(new User { Email = "" }, NewPassword()));
 
+    /// <summary>An email as stored and compared: trimmed, NFC, lower-case (<see cref="TextRules.NormalizeEmail"/>).</summary>
+    public static string Normalize(string email) => TextRules.NormalizeEmail(email);
+
+    /// <summary>One '@' with text on both sides, at most 320 characters, no spaces and nothing invisible (<see cref="TextRules"/>).</summary>
     public static bool IsValidEmail(string? email)
     {
         if (string.IsNullOrWhiteSpace(email)) return false;
-        var e = email.Trim();
+        var e = TextRules.Nfc(email.Trim());
         var at = e.IndexOf('@');
-        return e.Length <= 320 && at > 0 && at == e.LastIndexOf('@') && at < e.Length - 1 && !e.Any(char.IsWhiteSpace);
+        return e.Length <= 320 && at > 0 && at == e.LastIndexOf('@') && at < e.Length - 1 && !e.Any(char.IsWhiteSpace)
+            && TextRules.HiddenCharacter(e) is null;
     }
+
+    /// <summary>The refusal for an email that <see cref="IsValidEmail"/> does not accept (400 <c>bad_request</c>).</summary>
+    public static OpError? EmailProblem(string? email) => IsValidEmail(email) ? null
+        : OpError.BadRequest("email must be an email address, without spaces or invisible or direction-changing characters");
 
     public static bool IsValidRole(string? role) => role is Roles.Admin or Roles.Developer;
 
@@ -40,7 +53,7 @@ public static class UserAccounts
     /// <summary>Creates a user with the given password (checked for length). Does not add memberships.</summary>
     public static async Task<(User? User, OpError? Error)> CreateAsync(KilnDb db, TimeProvider clock, string email, string password, CancellationToken ct)
     {
-        if (!IsValidEmail(email)) return (null, OpError.BadRequest("email must be an email address"));
+        if (EmailProblem(email) is { } bad) return (null, bad);
         if (PasswordProblem(password) is { } problem) return (null, problem);
         if (await FindByEmailAsync(db, email, ct) is not null) return (null, OpError.Conflict("user_exists", "A user with this email already exists."));
         var user = new User { Id = Ids.NewId(), Email = Normalize(email), CreatedAt = clock.GetUtcNow() };
@@ -66,7 +79,12 @@ public static class UserAccounts
     public static async Task<User?> VerifyPasswordAsync(KilnDb db, string email, string password, CancellationToken ct)
     {
         var user = await FindByEmailAsync(db, email, ct);
-        if (user is null || user.Disabled || user.PasswordHash is null) return null;
+        if (user is null || user.Disabled || user.PasswordHash is null)
+        {
+            // The same work as a real check, so that the answer's timing does not tell whether the account exists.
+            Hasher.VerifyHashedPassword(user ?? new User { Email = "" }, DummyHash.Value, password);
+            return null;
+        }
         var result = Hasher.VerifyHashedPassword(user, user.PasswordHash, password);
         if (result == PasswordVerificationResult.Failed) return null;
         if (result == PasswordVerificationResult.SuccessRehashNeeded)

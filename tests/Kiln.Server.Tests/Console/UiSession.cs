@@ -37,6 +37,11 @@ public sealed partial class UiSession : IDisposable
         return WebUtility.HtmlDecode(m.Groups["t"].Value);
     }
 
+    /// <summary>The page's HTML (any status but a redirect).</summary>
+    public Task<HttpResponseMessage> GetAsync(string path) => _http.GetAsync(path);
+
+    public Task<string> GetStringAsync(string path) => _http.GetStringAsync(path);
+
     /// <summary>Posts the named form of the page at <paramref name="path"/>.</summary>
     public Task<HttpResponseMessage> PostAsync(string path, string formName, string token, params (string Name, string Value)[] fields)
     {
