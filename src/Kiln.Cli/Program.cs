@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Kiln.Cli.Commands;
 
+Kiln.Server.Core.KilnCulture.UseInvariant();
 var root = new RootCommand("kiln: a self-hosted, Firefly-compatible image platform and its command-line client.");
 root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(AdminCommand.Create());

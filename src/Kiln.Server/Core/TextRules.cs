@@ -14,7 +14,7 @@ namespace Kiln.Server.Core;
 public static class TextRules
 {
     /// <summary>NFC form of the text; text that cannot be normalised (a lone surrogate) comes back as it is, for <see cref="Problem"/> to refuse.</summary>
-    public static string Nfc(string text) => HasBrokenSurrogates(text) ? text : Core.Nfc.Normalize(text);
+    public static string Nfc(string text) => HasBrokenSurrogates(text) ? text : text.Normalize(NormalizationForm.FormC);
 
     /// <summary>Null stays null; anything else is <see cref="Nfc(string)"/>.</summary>
     public static string? NfcOrNull(string? text) => text is null ? null : Nfc(text);

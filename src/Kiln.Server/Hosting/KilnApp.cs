@@ -20,6 +20,7 @@ public static class KilnApp
 {
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
+        KilnCulture.UseInvariant();
         var builder = WebApplication.CreateBuilder(args);
         builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
