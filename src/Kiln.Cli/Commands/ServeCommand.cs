@@ -1,5 +1,7 @@
 using System.CommandLine;
+using Kiln.Server.Core;
 using Kiln.Server.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace Kiln.Cli.Commands;
 
@@ -22,7 +24,13 @@ public static class ServeCommand
             if (parse.GetValue(storage) is { Length: > 0 } st) args.Add($"--Kiln:Storage={st}");
             if (parse.GetValue(publicUrl) is { Length: > 0 } pu) args.Add($"--Kiln:PublicBaseUrl={pu}");
             var app = KilnApp.Build([.. args]);
-            await app.RunAsync();
+            try { await app.RunAsync(); }
+            catch (Exception e) when (e is KeyEncryptionException or DataDirectoryException or OptionsValidationException)
+            {
+                // Refused to start (docs/security.md#keys-at-rest): the reason, not a stack trace.
+                System.Console.Error.WriteLine("error: " + e.Message);
+                return 1;
+            }
             return 0;
         });
         return cmd;
