@@ -23,7 +23,7 @@ public sealed class KilnInitializer(
     public async Task StartAsync(CancellationToken ct)
     {
         var o = options.Value;
-        PrepareData(o, kek, log);
+        if (!kek.IsLoaded) PrepareData(o, kek, log); // kiln serve has done it already
         await using (var scope = scopes.CreateAsyncScope())
         {
             var db = scope.ServiceProvider.GetRequiredService<KilnDb>();

@@ -42,10 +42,17 @@ public sealed class LocalDiskBlobStore(IOptions<KilnOptions> kiln, UrlSigner sig
         }
     }
 
-    private static void CreatePrivateDirectory(string dir)
+    /// <summary>Creates each missing level 0700 (Directory.CreateDirectory's mode applies to the last level only).</summary>
+    private void CreatePrivateDirectory(string dir)
     {
-        if (OperatingSystem.IsWindows()) Directory.CreateDirectory(dir);
-        else Directory.CreateDirectory(dir, DataDirectory.DirMode);
+        if (OperatingSystem.IsWindows() || Directory.Exists(dir))
+        {
+            Directory.CreateDirectory(dir);
+            return;
+        }
+        var parent = Path.GetDirectoryName(dir);
+        if (parent is not null && parent.Length >= kiln.Value.FullDataDir.Length) CreatePrivateDirectory(parent);
+        Directory.CreateDirectory(dir, DataDirectory.DirMode);
     }
 
     public Task<Stream?> OpenReadAsync(string key, CancellationToken ct = default)

@@ -20,8 +20,8 @@ public static class TestDatabase
     [System.Runtime.CompilerServices.ModuleInitializer]
     internal static void SupplyKekOnPostgres()
     {
-        if (IsPostgres && Environment.GetEnvironmentVariable(Kiln.Server.Core.KeyEncryption.EnvironmentVariable) is null)
-            Environment.SetEnvironmentVariable(Kiln.Server.Core.KeyEncryption.EnvironmentVariable, Kek);
+        if (IsPostgres && Environment.GetEnvironmentVariable("KILN_KEY_ENCRYPTION_KEY") is null)
+            Environment.SetEnvironmentVariable("KILN_KEY_ENCRYPTION_KEY", Kek);
     }
 
     public static bool IsPostgres => string.Equals(Environment.GetEnvironmentVariable("KILN_TEST_PROVIDER"), "postgres", StringComparison.OrdinalIgnoreCase);
