@@ -65,8 +65,8 @@ public sealed class DatabaseDumpTests : IDisposable
         var signingInput = parts[0] + "." + parts[1];
         var forged = signingInput + "." + Jwt.Encode(ec.SignData(Encoding.ASCII.GetBytes(signingInput), HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation));
 
+        Assert.Equal(401, await KeysKit.SecretsStatusAsync(node.BaseUrl, demo, forged)); // 200 when the dump held the key in clear
         Assert.False(imported, "the dump's signing key imports as PKCS#8");
-        Assert.Equal(401, await KeysKit.SecretsStatusAsync(node.BaseUrl, demo, forged));
         Assert.Equal(200, await KeysKit.SecretsStatusAsync(node.BaseUrl, demo, real));
     }
 
