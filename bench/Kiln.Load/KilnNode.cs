@@ -10,6 +10,9 @@ namespace Kiln.Load;
 /// <summary>One `kiln serve` process for the fault and soak runs: start, wait until ready, kill -9, read its RSS.</summary>
 public sealed class KilnNode : IDisposable
 {
+    /// <summary>One key-encryption key for every node this run starts.</summary>
+    private static readonly string BenchKek = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+
     private readonly Process _process;
     private readonly StreamWriter _log;
 
@@ -35,6 +38,8 @@ public sealed class KilnNode : IDisposable
         psi.Environment["Kiln__Ims__BruteForce__MaxFailuresPerAddress"] = "100000000";
         psi.Environment["Kiln__Ims__BruteForce__MaxFailuresPerClient"] = "100000000";
         foreach (var (k, v) in env) psi.Environment[k] = v;
+        // Nodes on PostgreSQL need a key-encryption key, the same on every node (docs/security.md#keys-at-rest).
+        if (database is not null && !psi.Environment.ContainsKey("KILN_KEY_ENCRYPTION_KEY")) psi.Environment["KILN_KEY_ENCRYPTION_KEY"] = BenchKek;
         var log = new StreamWriter(Path.Combine(Path.GetDirectoryName(dataDir)!, Path.GetFileName(dataDir) + ".log"), append: true) { AutoFlush = true };
         var p = Process.Start(psi)!;
         var node = new KilnNode(p, url, log);

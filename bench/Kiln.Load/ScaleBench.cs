@@ -12,6 +12,9 @@ namespace Kiln.Load;
 /// </summary>
 public static class ScaleBench
 {
+    /// <summary>One key-encryption key for every node this run starts.</summary>
+    private static readonly string BenchKek = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+
     private const string IoScopes = "AdobeID,openid,read_organizations,adobeio_api,read_client_secret,manage_client_secrets,firefly_api";
 
     public static async Task<int> RunAsync(string kilnDll, string postgresAdmin, int seconds)
@@ -160,6 +163,8 @@ public static class ScaleBench
             psi.ArgumentList.Add(arg);
         psi.Environment["Logging__LogLevel__Default"] = "Warning";
         psi.Environment["Kiln__Ims__BruteForce__MaxFailuresPerAddress"] = "1000000";
+        // Nodes on PostgreSQL need a key-encryption key, the same on every node (docs/security.md#keys-at-rest).
+        if (database is not null && !psi.Environment.ContainsKey("KILN_KEY_ENCRYPTION_KEY")) psi.Environment["KILN_KEY_ENCRYPTION_KEY"] = BenchKek;
         var p = Process.Start(psi)!;
         procs.Add(p);
         p.OutputDataReceived += (_, _) => { };

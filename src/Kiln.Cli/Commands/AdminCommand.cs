@@ -7,6 +7,8 @@ using Kiln.Server.Users;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Kiln.Cli.Commands;
 
@@ -18,6 +20,7 @@ public static class AdminCommand
         var admin = new Command("admin", "Server-side administration (works on the database directly)");
         admin.Subcommands.Add(Migrate());
         admin.Subcommands.Add(RotateKeys());
+        admin.Subcommands.Add(RotateKek());
         admin.Subcommands.Add(CreateUser());
         admin.Subcommands.Add(ResetPassword());
         return admin;
@@ -29,7 +32,7 @@ public static class AdminCommand
         {
             ServeCommand.Data, ServeCommand.Database,
         };
-        cmd.SetAction(async (parse, ct) =>
+        cmd.SetAction(Guarded(async (parse, ct) =>
         {
             await using var sp = Services(parse);
             await using var scope = sp.CreateAsyncScope();
@@ -38,7 +41,7 @@ public static class AdminCommand
             await db.Database.MigrateAsync(ct);
             System.Console.WriteLine(pending.Count == 0 ? "The database is up to date." : $"Applied {pending.Count} migration(s): {string.Join(", ", pending)}");
             return 0;
-        });
+        }));
         return cmd;
     }
 
@@ -48,16 +51,39 @@ public static class AdminCommand
         {
             ServeCommand.Data, ServeCommand.Database,
         };
-        cmd.SetAction(async (parse, ct) =>
+        cmd.SetAction(Guarded(async (parse, ct) =>
         {
             await using var sp = Services(parse);
             await using var scope = sp.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<KilnDb>();
             await db.Database.MigrateAsync(ct);
-            var kid = await KeyRing.RotateAsync(db, TimeProvider.System, ct);
+            var kid = await KeyRing.RotateAsync(db, sp.GetRequiredService<KeyEncryption>(), TimeProvider.System, ct);
             System.Console.WriteLine($"New signing key {kid}. Running nodes pick it up within their key refresh interval.");
             return 0;
-        });
+        }));
+        return cmd;
+    }
+
+    private static Command RotateKek()
+    {
+        var cmd = new Command("rotate-kek", "Re-wrap every private key under a new key-encryption key (docs/security.md#rotating-the-key-encryption-key)")
+        {
+            ServeCommand.Data, ServeCommand.Database,
+        };
+        cmd.SetAction(Guarded(async (parse, ct) =>
+        {
+            await using var sp = Services(parse);
+            await using var scope = sp.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<KilnDb>();
+            await db.Database.MigrateAsync(ct);
+            var kek = sp.GetRequiredService<KeyEncryption>();
+            var (count, keyId) = await KeysAtRest.RotateAsync(db, kek, ct);
+            System.Console.WriteLine($"Re-wrapped {count.SigningKeys} signing keys, {count.Settings} settings and {count.DataProtectionKeys} Data Protection keys under key-encryption key {keyId}.");
+            System.Console.WriteLine(kek.Source.FilePath is { } file
+                ? $"{file} now holds only the new key; the old one opens nothing. Restart Kiln (copy the file to every node that uses it first)."
+                : $"Now set Kiln:KeyEncryptionKey / {KeyEncryption.EnvironmentVariable} to the new key alone on every node and restart them.");
+            return 0;
+        }));
         return cmd;
     }
 
@@ -73,7 +99,7 @@ public static class AdminCommand
         {
             Email, Password, org, role, ServeCommand.Data, ServeCommand.Database,
         };
-        cmd.SetAction(async (parse, ct) =>
+        cmd.SetAction(Guarded(async (parse, ct) =>
         {
             await using var sp = Services(parse);
             await using var scope = sp.CreateAsyncScope();
@@ -97,7 +123,7 @@ public static class AdminCommand
             System.Console.WriteLine($"User {user.Email} created (id {user.Id}){(orgId is null ? "" : $", {parse.GetValue(role)} of org {orgId}")}.");
             if (parse.GetValue(Password) is null) System.Console.WriteLine($"Password (shown once): {password}");
             return 0;
-        });
+        }));
         return cmd;
     }
 
@@ -107,7 +133,7 @@ public static class AdminCommand
         {
             Email, Password, ServeCommand.Data, ServeCommand.Database,
         };
-        cmd.SetAction(async (parse, ct) =>
+        cmd.SetAction(Guarded(async (parse, ct) =>
         {
             await using var sp = Services(parse);
             await using var scope = sp.CreateAsyncScope();
@@ -118,7 +144,7 @@ public static class AdminCommand
             System.Console.WriteLine($"Password of {UserAccounts.Normalize(parse.GetValue(Email)!)} reset.");
             if (parse.GetValue(Password) is null) System.Console.WriteLine($"Password (shown once): {password}");
             return 0;
-        });
+        }));
         return cmd;
     }
 
@@ -128,17 +154,38 @@ public static class AdminCommand
         return 1;
     }
 
-    /// <summary>The data services only, configured like <c>kiln serve</c> would be.</summary>
+    /// <summary>
+    /// The data services only, configured like <c>kiln serve</c> would be, after the same preparation: the data
+    /// directory secured and the key-encryption key loaded (<see cref="KilnInitializer.PrepareData"/>).
+    /// </summary>
     internal static ServiceProvider Services(ParseResult parse)
     {
         var args = new List<string> { $"--Kiln:DataDir={parse.GetValue(ServeCommand.Data)}" };
         if (parse.GetValue(ServeCommand.Database) is { Length: > 0 } db) args.Add($"--Kiln:Database={db}");
-        var config = new ConfigurationBuilder().AddCommandLine([.. args]).AddEnvironmentVariables().Build();
+        var config = new ConfigurationBuilder().AddEnvironmentVariables().AddCommandLine([.. args]).Build();
         var services = new ServiceCollection();
         services.AddSingleton<IConfiguration>(config);
+        services.AddLogging(l => l.SetMinimumLevel(LogLevel.Warning).AddConsole(c => c.LogToStandardErrorThreshold = LogLevel.Trace));
         services.AddOptions<KilnOptions>().BindConfiguration(KilnOptions.Section);
         services.AddKilnData();
-        Directory.CreateDirectory(Path.GetFullPath(parse.GetValue(ServeCommand.Data)!));
-        return services.BuildServiceProvider();
+        var sp = services.BuildServiceProvider();
+        try
+        {
+            KilnInitializer.PrepareData(sp.GetRequiredService<IOptions<KilnOptions>>().Value, sp.GetRequiredService<KeyEncryption>(),
+                sp.GetRequiredService<ILoggerFactory>().CreateLogger("Kiln.Admin"));
+        }
+        catch
+        {
+            sp.Dispose();
+            throw;
+        }
+        return sp;
     }
+
+    /// <summary>An unsafe data directory or a missing key-encryption key ends the command with its message, not a stack trace.</summary>
+    private static Func<ParseResult, CancellationToken, Task<int>> Guarded(Func<ParseResult, CancellationToken, Task<int>> action) => async (parse, ct) =>
+    {
+        try { return await action(parse, ct); }
+        catch (Exception e) when (e is KeyEncryptionException or DataDirectoryException or OptionsValidationException) { return Fail(e.Message); }
+    };
 }

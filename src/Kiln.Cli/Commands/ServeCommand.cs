@@ -1,5 +1,9 @@
 using System.CommandLine;
+using Kiln.Server.Core;
 using Kiln.Server.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Kiln.Cli.Commands;
 
@@ -21,8 +25,20 @@ public static class ServeCommand
             if (parse.GetValue(Database) is { Length: > 0 } db) args.Add($"--Kiln:Database={db}");
             if (parse.GetValue(storage) is { Length: > 0 } st) args.Add($"--Kiln:Storage={st}");
             if (parse.GetValue(publicUrl) is { Length: > 0 } pu) args.Add($"--Kiln:PublicBaseUrl={pu}");
-            var app = KilnApp.Build([.. args]);
-            await app.RunAsync();
+            try
+            {
+                await using var app = KilnApp.Build([.. args]);
+                // Before the host starts, so that a refusal is one line on stderr rather than the host's failure log.
+                KilnInitializer.PrepareData(app.Services.GetRequiredService<IOptions<KilnOptions>>().Value, app.Services.GetRequiredService<KeyEncryption>(),
+                    app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(KilnInitializer).FullName!));
+                await app.RunAsync();
+            }
+            catch (Exception e) when (e is KeyEncryptionException or DataDirectoryException or OptionsValidationException)
+            {
+                // Refused to start (docs/security.md#keys-at-rest): the reason, not a stack trace.
+                System.Console.Error.WriteLine("error: " + e.Message);
+                return 1;
+            }
             return 0;
         });
         return cmd;

@@ -22,6 +22,16 @@ public sealed class KilnOptions
     /// <summary>Create the demo org/project/credential on first start.</summary>
     public bool Bootstrap { get; set; } = true;
 
+    /// <summary>
+    /// The key-encryption key: 32 bytes in base64 (a comma-separated list during rotation: the first wraps, all unwrap).
+    /// Wins over <see cref="KeyEncryptionKeyFile"/>; the <c>KILN_KEY_ENCRYPTION_KEY</c> environment variable works too
+    /// (docs/security.md#keys-at-rest).
+    /// </summary>
+    public string? KeyEncryptionKey { get; set; }
+
+    /// <summary>A file holding the key-encryption key (one base64 key per line). Default on SQLite: kiln.kek in <see cref="DataDir"/>, created on first start.</summary>
+    public string? KeyEncryptionKeyFile { get; set; }
+
     public string FullDataDir => Path.GetFullPath(DataDir);
 
     public bool UsesPostgres => Database is { } d && d.Contains("Host=", StringComparison.OrdinalIgnoreCase);
@@ -35,6 +45,8 @@ public sealed class KilnOptions
             if (o.PublicBaseUrl is { Length: > 0 } u &&
                 (!Uri.TryCreate(u, UriKind.Absolute, out var uri) || (uri.Scheme != "http" && uri.Scheme != "https")))
                 return ValidateOptionsResult.Fail($"Kiln:PublicBaseUrl '{u}' is not an absolute http(s) URL.");
+            if (KeyEncryption.ConfigurationProblem(o) is { } problem)
+                return ValidateOptionsResult.Fail(problem);
             return ValidateOptionsResult.Success;
         }
     }

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 
 namespace Kiln.Server.Data;
@@ -18,9 +19,11 @@ public sealed class WebSession
     public string SourceIp { get; set; } = "";
 }
 
-public abstract partial class KilnDb
+/// <summary>The sign-in and anti-forgery cookies' Data Protection keys live in <see cref="DataProtectionKeys"/>, wrapped under the KEK (docs/security.md#keys-at-rest).</summary>
+public abstract partial class KilnDb : IDataProtectionKeyContext
 {
     public DbSet<WebSession> WebSessions => Set<WebSession>();
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     private static void ConfigureWeb(ModelBuilder b)
     {

@@ -88,7 +88,7 @@ public sealed class SigningKey
 {
     public required string Kid { get; set; }
     public required string Algorithm { get; set; }
-    /// <summary>PKCS#8 private key.</summary>
+    /// <summary>PKCS#8 private key, wrapped under the key-encryption key (Core/KeyEncryption.cs); plaintext only in databases from before keys at rest.</summary>
     public required byte[] PrivateKey { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     /// <summary>When the key stopped signing; it still verifies until <see cref="RetiredAt"/> + token lifetime.</summary>

@@ -68,6 +68,7 @@ public static class KilnApp
     /// </summary>
     public static IServiceCollection AddKilnData(this IServiceCollection services)
     {
+        services.AddSingleton<KeyEncryption>(); // loaded by KilnInitializer.PrepareData before anything opens a key
         services.AddDbContext<SqliteKilnDb>((sp, o) => o.UseSqlite(
             $"Data Source={Path.Combine(sp.GetRequiredService<IOptions<KilnOptions>>().Value.FullDataDir, "kiln.db")};Foreign Keys=True;Default Timeout=30"));
         services.AddDbContext<PostgresKilnDb>((sp, o) => o.UseNpgsql(sp.GetRequiredService<IOptions<KilnOptions>>().Value.Database));

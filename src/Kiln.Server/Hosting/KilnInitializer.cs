@@ -9,11 +9,12 @@ using Microsoft.Extensions.Options;
 namespace Kiln.Server.Hosting;
 
 /// <summary>
-/// Runs before the server listens: migrates the database, loads the pepper, keys and revocations,
-/// and bootstraps the demo org on first start. After the server is listening it prints the curl commands.
+/// Runs before the server listens: secures the data directory, loads the key-encryption key, migrates the database,
+/// loads the pepper, keys and revocations, and bootstraps the demo org on first start. After the server is listening
+/// it prints the curl commands.
 /// </summary>
 public sealed class KilnInitializer(
-    IServiceScopeFactory scopes, IOptions<KilnOptions> options, IOptions<ImsOptions> ims, SecretHasher hasher, ClientSecrets secrets, KeyRing keys,
+    IServiceScopeFactory scopes, IOptions<KilnOptions> options, IOptions<ImsOptions> ims, KeyEncryption kek, SecretHasher hasher, ClientSecrets secrets, KeyRing keys,
     RevocationList revocations, TimeProvider clock, IHostApplicationLifetime lifetime, IServer server,
     IEnumerable<IStartupTask> startupTasks, ILogger<KilnInitializer> log) : IHostedService
 {
@@ -22,13 +23,13 @@ public sealed class KilnInitializer(
     public async Task StartAsync(CancellationToken ct)
     {
         var o = options.Value;
-        Directory.CreateDirectory(o.FullDataDir);
+        if (!kek.IsLoaded) PrepareData(o, kek, log); // kiln serve has done it already
         await using (var scope = scopes.CreateAsyncScope())
         {
             var db = scope.ServiceProvider.GetRequiredService<KilnDb>();
             await db.Database.MigrateAsync(ct);
             if (db.Database.IsSqlite()) await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", ct);
-            await hasher.InitializeAsync(db, ims, ct);
+            await hasher.InitializeAsync(db, ims, kek, log, ct);
             await keys.InitializeAsync(db, ct);
             await revocations.LoadAsync(db, ct);
             if (o.Bootstrap)
@@ -43,6 +44,18 @@ public sealed class KilnInitializer(
     }
 
     public Task StopAsync(CancellationToken ct) => Task.CompletedTask;
+
+    /// <summary>
+    /// What <c>kiln serve</c> and every <c>kiln admin</c> command do before opening the database: the data directory
+    /// 0700 with kiln.db 0600 (docs/security.md#files-on-disk), then the key-encryption key (docs/security.md#keys-at-rest).
+    /// Throws <see cref="DataDirectoryException"/> or <see cref="KeyEncryptionException"/> with a message for the operator.
+    /// </summary>
+    public static void PrepareData(KilnOptions o, KeyEncryption kek, ILogger log)
+    {
+        DataDirectory.Prepare(o, log);
+        kek.Load(o);
+        log.LogInformation("Keys at rest are wrapped under key-encryption key {KeyId} ({Source})", kek.CurrentKeyId, kek.Source.Description);
+    }
 
     private async Task AnnounceAsync()
     {

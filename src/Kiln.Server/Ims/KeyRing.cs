@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Kiln.Server.Core;
 using Kiln.Server.Data;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -9,9 +10,11 @@ namespace Kiln.Server.Ims;
 /// <summary>
 /// The asymmetric signing keys (ES256, P-256). The newest unretired key signs; retired keys keep
 /// verifying until every token they signed has expired. Keys live in the database, so every node
-/// shares them; each node re-reads them periodically and when it meets an unknown kid.
+/// shares them; each node re-reads them periodically and when it meets an unknown kid. The private keys are wrapped
+/// under the key-encryption key (docs/security.md#keys-at-rest); a key once opened stays in memory, so re-wrapping
+/// under a new KEK (<c>kiln admin rotate-kek</c>) does not disturb a running node.
 /// </summary>
-public sealed class KeyRing(IServiceScopeFactory scopes, TimeProvider clock, IOptions<ImsOptions> options, ILogger<KeyRing> log)
+public sealed class KeyRing(IServiceScopeFactory scopes, KeyEncryption kek, TimeProvider clock, IOptions<ImsOptions> options, ILogger<KeyRing> log)
 {
     public const string Algorithm = SecurityAlgorithms.EcdsaSha256;
 
@@ -26,19 +29,31 @@ public sealed class KeyRing(IServiceScopeFactory scopes, TimeProvider clock, IOp
 
     public async Task InitializeAsync(KilnDb db, CancellationToken ct)
     {
+        await WrapPlaintextKeysAsync(db, ct);
         if (!await db.SigningKeys.AnyAsync(k => k.RetiredAt == null, ct))
-            await RotateAsync(db, clock, ct);
+            await RotateAsync(db, kek, clock, ct);
         await LoadAsync(db, ct);
     }
 
+    /// <summary>Versions before keys at rest stored the PKCS#8 bytes as they are: wrap them (same kid, same key).</summary>
+    private async Task WrapPlaintextKeysAsync(KilnDb db, CancellationToken ct)
+    {
+        var rows = (await db.SigningKeys.ToListAsync(ct)).Where(k => !KeyEncryption.IsWrapped(k.PrivateKey)).ToList();
+        if (rows.Count == 0) return;
+        foreach (var row in rows) row.PrivateKey = kek.Wrap(row.PrivateKey, KeysAtRest.SigningKeyPurpose(row.Kid));
+        await db.SaveChangesAsync(ct); // a node doing the same at once writes an equal wrap of the same key
+        db.ChangeTracker.Clear();
+        log.LogInformation("Wrapped {Count} plaintext signing keys under key-encryption key {KeyId}", rows.Count, kek.CurrentKeyId);
+    }
+
     /// <summary>Adds a new signing key and retires the current ones. Used at first start and by <c>kiln admin rotate-keys</c>.</summary>
-    public static async Task<string> RotateAsync(KilnDb db, TimeProvider clock, CancellationToken ct)
+    public static async Task<string> RotateAsync(KilnDb db, KeyEncryption kek, TimeProvider clock, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
         await db.SigningKeys.Where(k => k.RetiredAt == null).ExecuteUpdateAsync(s => s.SetProperty(k => k.RetiredAt, now), ct);
         using var ec = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var kid = "kiln-" + now.ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture) + "-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
-        db.SigningKeys.Add(new SigningKey { Kid = kid, Algorithm = Algorithm, PrivateKey = ec.ExportPkcs8PrivateKey(), CreatedAt = now });
+        db.SigningKeys.Add(new SigningKey { Kid = kid, Algorithm = Algorithm, PrivateKey = kek.Wrap(ec.ExportPkcs8PrivateKey(), KeysAtRest.SigningKeyPurpose(kid)), CreatedAt = now });
         await db.SaveChangesAsync(ct);
         return kid;
     }
@@ -66,7 +81,8 @@ public sealed class KeyRing(IServiceScopeFactory scopes, TimeProvider clock, IOp
         var rows = await db.SigningKeys.AsNoTracking()
             .Where(k => k.RetiredAt == null || k.RetiredAt > verifyFrom)
             .ToListAsync(ct);
-        var keys = rows.OrderByDescending(k => k.CreatedAt).Select(ToKey).ToList();
+        var opened = _current.Verifying.ToDictionary(k => k.KeyId, StringComparer.Ordinal);
+        var keys = rows.OrderByDescending(k => k.CreatedAt).Select(k => opened.GetValueOrDefault(k.Kid) ?? ToKey(k)).ToList();
         var signingRow = rows.Where(k => k.RetiredAt == null).OrderByDescending(k => k.CreatedAt).FirstOrDefault();
         var signing = signingRow is null ? null : new SigningCredentials(keys.First(k => k.KeyId == signingRow.Kid), Algorithm);
         _current = new Snapshot(signing ?? _current.Signing, keys);
@@ -74,10 +90,12 @@ public sealed class KeyRing(IServiceScopeFactory scopes, TimeProvider clock, IOp
         log.LogDebug("Loaded {Count} signing keys; signing with {Kid}", keys.Count, signingRow?.Kid);
     }
 
-    private static ECDsaSecurityKey ToKey(SigningKey row)
+    private ECDsaSecurityKey ToKey(SigningKey row)
     {
         var ec = ECDsa.Create();
-        ec.ImportPkcs8PrivateKey(row.PrivateKey, out _);
+        var pkcs8 = kek.Unwrap(row.PrivateKey, KeysAtRest.SigningKeyPurpose(row.Kid));
+        try { ec.ImportPkcs8PrivateKey(pkcs8, out _); }
+        finally { CryptographicOperations.ZeroMemory(pkcs8); }
         return new ECDsaSecurityKey(ec) { KeyId = row.Kid };
     }
 }

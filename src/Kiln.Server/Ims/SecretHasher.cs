@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
+using Kiln.Server.Core;
 using Kiln.Server.Data;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace Kiln.Server.Ims;
@@ -27,22 +27,14 @@ public sealed class SecretHasher
         return HMACSHA256.HashData(pepper, Encoding.UTF8.GetBytes(secret));
     }
 
-    /// <summary>Loads the pepper from configuration, or from the database (creating it once).</summary>
-    public async Task InitializeAsync(KilnDb db, IOptions<ImsOptions> options, CancellationToken ct)
+    /// <summary>Loads the pepper from configuration, or from the database (created once, wrapped under the KEK: docs/security.md#keys-at-rest).</summary>
+    public async Task InitializeAsync(KilnDb db, IOptions<ImsOptions> options, KeyEncryption kek, ILogger log, CancellationToken ct)
     {
         if (options.Value.SecretPepper is { Length: > 0 } configured)
         {
             _pepper = Convert.FromBase64String(configured);
             return;
         }
-        var row = await db.ServerSettings.AsNoTracking().FirstOrDefaultAsync(s => s.Key == PepperKey, ct);
-        if (row is null)
-        {
-            db.ServerSettings.Add(new ServerSetting { Key = PepperKey, Value = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) });
-            try { await db.SaveChangesAsync(ct); }
-            catch (DbUpdateException) { db.ChangeTracker.Clear(); } // another node won the race
-            row = await db.ServerSettings.AsNoTracking().FirstAsync(s => s.Key == PepperKey, ct);
-        }
-        _pepper = Convert.FromBase64String(row.Value);
+        _pepper = await KeysAtRest.SecretSettingAsync(db, kek, PepperKey, log, ct);
     }
 }

@@ -3,7 +3,10 @@ using Microsoft.Extensions.Options;
 
 namespace Kiln.Server.Storage;
 
-/// <summary>The default store: files under <c>&lt;DataDir&gt;/blobs</c>, written atomically (temp file + rename).</summary>
+/// <summary>
+/// The default store: files under <c>&lt;DataDir&gt;/blobs</c>, written atomically (temp file + rename), folders 0700 and
+/// files 0600 like everything in the data directory (docs/security.md#files-on-disk).
+/// </summary>
 public sealed class LocalDiskBlobStore(IOptions<KilnOptions> kiln, UrlSigner signer, PublicUrl publicUrl) : IBlobStore
 {
     private string Root => Path.Combine(kiln.Value.FullDataDir, "blobs");
@@ -19,11 +22,13 @@ public sealed class LocalDiskBlobStore(IOptions<KilnOptions> kiln, UrlSigner sig
     public async Task PutAsync(string key, Stream content, string contentType, CancellationToken ct = default)
     {
         var path = PathOf(key);
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        CreatePrivateDirectory(Path.GetDirectoryName(path)!);
         var temp = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
         try
         {
-            await using (var f = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, useAsync: true))
+            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None, BufferSize = 81920, Options = FileOptions.Asynchronous };
+            if (!OperatingSystem.IsWindows()) options.UnixCreateMode = DataDirectory.FileMode;
+            await using (var f = new FileStream(temp, options))
             {
                 await content.CopyToAsync(f, ct);
                 await f.FlushAsync(ct);
@@ -35,6 +40,19 @@ public sealed class LocalDiskBlobStore(IOptions<KilnOptions> kiln, UrlSigner sig
             try { File.Delete(temp); } catch (IOException) { }
             throw;
         }
+    }
+
+    /// <summary>Creates each missing level 0700 (Directory.CreateDirectory's mode applies to the last level only).</summary>
+    private void CreatePrivateDirectory(string dir)
+    {
+        if (OperatingSystem.IsWindows() || Directory.Exists(dir))
+        {
+            Directory.CreateDirectory(dir);
+            return;
+        }
+        var parent = Path.GetDirectoryName(dir);
+        if (parent is not null && parent.Length >= kiln.Value.FullDataDir.Length) CreatePrivateDirectory(parent);
+        Directory.CreateDirectory(dir, DataDirectory.DirMode);
     }
 
     public Task<Stream?> OpenReadAsync(string key, CancellationToken ct = default)

@@ -2,7 +2,6 @@ using System.Security.Cryptography;
 using System.Text;
 using Kiln.Server.Core;
 using Kiln.Server.Data;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace Kiln.Server.Storage;
@@ -10,9 +9,9 @@ namespace Kiln.Server.Storage;
 /// <summary>
 /// Signs and checks Kiln's own download URLs: <c>/files/{key}?expires=&lt;unix s&gt;&amp;sig=&lt;base64url HMAC-SHA256&gt;</c>
 /// over <c>"GET\n/files/{key}\n{expires}"</c> (docs/firefly.md#pre-signed-urls). The key comes from config or is generated once
-/// and kept in ServerSettings, so every node and every restart agree.
+/// and kept in ServerSettings, wrapped under the KEK (docs/security.md#keys-at-rest), so every node and every restart agree.
 /// </summary>
-public sealed class UrlSigner(IOptions<StorageOptions> options, TimeProvider clock) : IStartupTask
+public sealed class UrlSigner(IOptions<StorageOptions> options, TimeProvider clock, KeyEncryption kek, ILogger<UrlSigner> log) : IStartupTask
 {
     internal const string SettingKey = "storage.url_signing_key";
     private byte[]? _key;
@@ -24,16 +23,7 @@ public sealed class UrlSigner(IOptions<StorageOptions> options, TimeProvider clo
             _key = Convert.FromBase64String(configured);
             return;
         }
-        var db = services.GetRequiredService<KilnDb>();
-        var row = await db.ServerSettings.AsNoTracking().FirstOrDefaultAsync(s => s.Key == SettingKey, ct);
-        if (row is null)
-        {
-            db.ServerSettings.Add(new ServerSetting { Key = SettingKey, Value = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) });
-            try { await db.SaveChangesAsync(ct); }
-            catch (DbUpdateException) { db.ChangeTracker.Clear(); } // another node won the race; read theirs
-            row = await db.ServerSettings.AsNoTracking().FirstAsync(s => s.Key == SettingKey, ct);
-        }
-        _key = Convert.FromBase64String(row.Value);
+        _key = await KeysAtRest.SecretSettingAsync(services.GetRequiredService<KilnDb>(), kek, SettingKey, log, ct);
     }
 
     private byte[] Key => _key ?? throw new InvalidOperationException("UrlSigner used before start-up.");

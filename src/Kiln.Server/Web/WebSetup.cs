@@ -22,10 +22,11 @@ public static class WebSetup
         ClusterSubscribers.Add<LoginThrottle>(services);
         services.AddRazorComponents();
 
-        services.AddDataProtection().SetApplicationName("kiln");
-        services.AddOptions<KeyManagementOptions>().Configure<IServiceScopeFactory>((o, scopes) => o.XmlRepository = new DbKeyStore(scopes));
-        // The keys sit in the database unencrypted (like the pepper); the warning says only that.
-        services.AddLogging(l => l.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error));
+        // The cookies' keys live in the database (every node reads the same ones; restarts keep people signed in),
+        // their secrets wrapped under the key-encryption key (docs/security.md#keys-at-rest).
+        services.AddDataProtection().SetApplicationName("kiln").PersistKeysToDbContext<KilnDb>();
+        services.AddOptions<KeyManagementOptions>().Configure<KeyEncryption>((o, kek) => o.XmlEncryptor = new KekXmlEncryptor(kek));
+        services.AddSingleton<IStartupTask, DataProtectionKeysUpgrade>();
 
         services.AddAuthentication(WebSessions.Scheme).AddCookie(WebSessions.Scheme);
         services.AddOptions<CookieAuthenticationOptions>(WebSessions.Scheme).Configure<IOptions<KilnOptions>, IOptions<WebOptions>>((o, kiln, web) =>

@@ -23,7 +23,7 @@ public sealed class KeyRotationTests : IDisposable
     private async Task RotateAsync()
     {
         using var scope = _kiln.Services.CreateScope();
-        await KeyRing.RotateAsync(scope.ServiceProvider.GetRequiredService<KilnDb>(), _clock, default);
+        await KeyRing.RotateAsync(scope.ServiceProvider.GetRequiredService<KilnDb>(), scope.ServiceProvider.GetRequiredService<Kiln.Server.Core.KeyEncryption>(), _clock, default);
         await _kiln.Services.GetRequiredService<KeyRing>().RefreshAsync(default);
     }
 

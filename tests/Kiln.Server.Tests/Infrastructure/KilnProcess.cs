@@ -51,6 +51,9 @@ public sealed class KilnProcess : IAsyncDisposable
             psi.Environment["Logging__LogLevel__Default"] = "Debug";
             psi.Environment["Logging__Console__LogToStandardErrorThreshold"] = "Trace";
         }
+        // Nodes on a PostgreSQL database need the key-encryption key (on the SQLite pass too, for the multi-node tests).
+        if (database is not null && !psi.Environment.ContainsKey("KILN_KEY_ENCRYPTION_KEY"))
+            psi.Environment["KILN_KEY_ENCRYPTION_KEY"] = TestDatabase.Kek;
         if (env is not null) foreach (var (k, v) in env) psi.Environment[k] = v;
         if (env?.ContainsKey(SlowGenerator.DelayVariable) == true)
         {

@@ -10,6 +10,20 @@ namespace Kiln.Server.Tests.Infrastructure;
 /// </summary>
 public static class TestDatabase
 {
+    /// <summary>
+    /// The key-encryption key of every Kiln that shares a PostgreSQL database in the suite (PostgreSQL has no default KEK:
+    /// docs/security.md#keys-at-rest). On the PostgreSQL pass it is in this process's environment, so in-process Kilns,
+    /// <c>kiln serve</c> / <c>kiln admin</c> processes and the crash-loop tool all read it, as every node of a cluster would.
+    /// </summary>
+    public const string Kek = "a2lsbi10ZXN0LWtleS1lbmNyeXB0aW9uLWtleS0zMmI=";
+
+    [System.Runtime.CompilerServices.ModuleInitializer]
+    internal static void SupplyKekOnPostgres()
+    {
+        if (IsPostgres && Environment.GetEnvironmentVariable("KILN_KEY_ENCRYPTION_KEY") is null)
+            Environment.SetEnvironmentVariable("KILN_KEY_ENCRYPTION_KEY", Kek);
+    }
+
     public static bool IsPostgres => string.Equals(Environment.GetEnvironmentVariable("KILN_TEST_PROVIDER"), "postgres", StringComparison.OrdinalIgnoreCase);
 
     private static string AdminConnection => Environment.GetEnvironmentVariable("KILN_TEST_POSTGRES")

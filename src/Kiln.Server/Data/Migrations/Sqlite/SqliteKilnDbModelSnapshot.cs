@@ -625,6 +625,23 @@ namespace Kiln.Server.Data.Migrations.Sqlite
                     b.ToTable("Workspaces");
                 });
 
+            modelBuilder.Entity("Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("FriendlyName")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Xml")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("DataProtectionKeys");
+                });
+
             modelBuilder.Entity("Kiln.Server.Data.ClientSecret", b =>
                 {
                     b.HasOne("Kiln.Server.Data.Credential", null)
