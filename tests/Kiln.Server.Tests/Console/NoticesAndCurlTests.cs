@@ -93,13 +93,16 @@ public sealed partial class NoticesAndCurlTests : IAsyncLifetime
     [Fact]
     public async Task Files_answers_are_nosniff_with_a_deny_all_policy_and_docs_cannot_be_framed()
     {
-        using var anon = new HttpClient { BaseAddress = _kiln.BaseAddress };
+        // /files serves the local store's pre-signed URLs (on S3 the URLs are the bucket's own).
+        using var kiln = new KilnFactory().WithLocalStorage();
+        kiln.Start();
+        using var anon = new HttpClient { BaseAddress = kiln.BaseAddress };
         using var denied = await anon.GetAsync("/files/uploads/1/x.png?expires=1&sig=bad");
         Assert.Equal(HttpStatusCode.Forbidden, denied.StatusCode);
         Assert.Equal("nosniff", denied.Headers.GetValues("X-Content-Type-Options").Single());
         Assert.Equal("default-src 'none'", denied.Headers.GetValues("Content-Security-Policy").Single());
 
-        using var http = await _kiln.DemoClientAsync();
+        using var http = await kiln.DemoClientAsync();
         var id = await Firefly.FireflyKit.UploadAsync(http, Firefly.FireflyKit.Image(64, 64));
         var json = await Firefly.FireflyKit.GenerateOkAsync(http, "/v3/images/generate-similar",
             """{"image":{"source":{"uploadId":"ID"}},"size":{"width":1024,"height":1024}}""".Replace("ID", id, StringComparison.Ordinal));
