@@ -69,7 +69,9 @@ public sealed partial class ConsoleFlowTests(BrowserFixture browser) : IClassFix
         var newSecret = (await page.Locator("#new-secret-value").InnerTextAsync()).Trim();
         Assert.NotEqual(firstSecret, newSecret);
         await Assertions.Expect(page.Locator("#secrets tbody tr")).ToHaveCountAsync(2);
-        await Assertions.Expect(page.Locator("#curl")).ToContainTextAsync(newSecret);
+        // The ready-to-paste command never holds the secret (shell history, ps): docs/security.md.
+        await Assertions.Expect(page.Locator("#curl")).ToContainTextAsync("$FIREFLY_SERVICES_CLIENT_SECRET");
+        await Assertions.Expect(page.Locator("#curl")).Not.ToContainTextAsync(newSecret);
         await shots.TakeAsync("secret-added");
         await page.GetByRole(AriaRole.Button, new() { Name = "Generate access token" }).ClickAsync();
         var token = (await page.Locator("#token-value").InnerTextAsync()).Trim();

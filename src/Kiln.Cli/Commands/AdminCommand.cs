@@ -88,7 +88,48 @@ public static class AdminCommand
     }
 
     private static readonly Option<string> Email = new("--email") { Description = "The user's email address", Required = true };
-    private static readonly Option<string?> Password = new("--password") { Description = "The password (8+ characters); omitted: a random one, printed once" };
+    private static readonly Option<string?> Password = new("--password")
+    {
+        Description = "The password (8+ characters; visible in ps and shell history: prefer --password-stdin or --password-file); omitted: a random one, printed once",
+    };
+    private static readonly Option<bool> PasswordStdin = new("--password-stdin") { Description = "Read the password from the first line of standard input" };
+    private static readonly Option<FileInfo?> PasswordFile = new("--password-file") { Description = "Read the password from the first line of this file" };
+
+    /// <summary>
+    /// The chosen password from <c>--password</c>, <c>--password-stdin</c> or <c>--password-file</c> (at most one), or null
+    /// for a generated one; <paramref name="error"/> says why none could be read.
+    /// </summary>
+    private static string? ChosenPassword(ParseResult parse, out string? error)
+    {
+        error = null;
+        var given = parse.GetValue(Password);
+        var file = parse.GetValue(PasswordFile);
+        var stdin = parse.GetValue(PasswordStdin);
+        if ((given is not null ? 1 : 0) + (file is not null ? 1 : 0) + (stdin ? 1 : 0) > 1)
+        {
+            error = "Give at most one of --password, --password-stdin and --password-file.";
+            return null;
+        }
+        if (given is not null) return given;
+        string? line;
+        if (stdin) line = System.Console.In.ReadLine();
+        else if (file is not null)
+        {
+            try
+            {
+                line = File.ReadLines(file.FullName).FirstOrDefault();
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                error = $"Cannot read {file.FullName}: {e.Message}";
+                return null;
+            }
+        }
+        else return null;
+        line = line?.TrimEnd('\r', '\n');
+        if (string.IsNullOrEmpty(line)) error = stdin ? "No password on standard input." : $"No password in {file!.FullName}.";
+        return line;
+    }
 
     private static Command CreateUser()
     {
@@ -97,10 +138,12 @@ public static class AdminCommand
         role.AcceptOnlyFromAmong("admin", "developer");
         var cmd = new Command("create-user", "Create a console user (and optionally add it to an org)")
         {
-            Email, Password, org, role, ServeCommand.Data, ServeCommand.Database,
+            Email, Password, PasswordStdin, PasswordFile, org, role, ServeCommand.Data, ServeCommand.Database,
         };
         cmd.SetAction(Guarded(async (parse, ct) =>
         {
+            var chosen = ChosenPassword(parse, out var passwordError);
+            if (passwordError is not null) return Fail(passwordError);
             await using var sp = Services(parse);
             await using var scope = sp.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<KilnDb>();
@@ -112,7 +155,7 @@ public static class AdminCommand
                     return Fail($"No org with id '{orgText}'.");
                 orgId = id;
             }
-            var password = parse.GetValue(Password) ?? UserAccounts.NewPassword();
+            var password = chosen ?? UserAccounts.NewPassword();
             var (user, error) = await UserAccounts.CreateAsync(db, TimeProvider.System, parse.GetValue(Email)!, password, ct);
             if (user is null) return Fail(error!.Message);
             if (orgId is { } o)
@@ -121,7 +164,7 @@ public static class AdminCommand
                 if (added.Failed(out var memberError, out _)) return Fail(memberError.Message);
             }
             System.Console.WriteLine($"User {user.Email} created (id {user.Id}){(orgId is null ? "" : $", {parse.GetValue(role)} of org {orgId}")}.");
-            if (parse.GetValue(Password) is null) System.Console.WriteLine($"Password (shown once): {password}");
+            if (chosen is null) System.Console.WriteLine($"Password (shown once): {password}");
             return 0;
         }));
         return cmd;
@@ -131,18 +174,20 @@ public static class AdminCommand
     {
         var cmd = new Command("reset-password", "Set a new password for a console user (running servers see it within seconds)")
         {
-            Email, Password, ServeCommand.Data, ServeCommand.Database,
+            Email, Password, PasswordStdin, PasswordFile, ServeCommand.Data, ServeCommand.Database,
         };
         cmd.SetAction(Guarded(async (parse, ct) =>
         {
+            var chosen = ChosenPassword(parse, out var passwordError);
+            if (passwordError is not null) return Fail(passwordError);
             await using var sp = Services(parse);
             await using var scope = sp.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<KilnDb>();
             await db.Database.MigrateAsync(ct);
-            var password = parse.GetValue(Password) ?? UserAccounts.NewPassword();
+            var password = chosen ?? UserAccounts.NewPassword();
             if (await UserAccounts.ResetPasswordAsync(db, null, TimeProvider.System, parse.GetValue(Email)!, password, ct) is { } error) return Fail(error.Message);
             System.Console.WriteLine($"Password of {UserAccounts.Normalize(parse.GetValue(Email)!)} reset.");
-            if (parse.GetValue(Password) is null) System.Console.WriteLine($"Password (shown once): {password}");
+            if (chosen is null) System.Console.WriteLine($"Password (shown once): {password}");
             return 0;
         }));
         return cmd;

@@ -47,7 +47,12 @@ public sealed record CliProfile
     {
         var path = PathOf(name);
         if (!OperatingSystem.IsWindows())
-            System.IO.Directory.CreateDirectory(Directory(), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        {
+            // CreateDirectory leaves an existing directory's mode alone: tighten one that others can read or enter.
+            var dir = System.IO.Directory.CreateDirectory(Directory(), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            if ((dir.UnixFileMode & ~(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute)) != 0)
+                dir.UnixFileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+        }
         await SecureFiles.WriteAtomicAsync(path, JsonSerializer.Serialize(profile, Indented) + "\n", ct);
         return path;
     }

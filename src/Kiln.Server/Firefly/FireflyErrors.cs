@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -16,42 +17,52 @@ public sealed record FireflyError(
     [property: JsonPropertyName("message")] string Message,
     [property: JsonPropertyName("validation_errors"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<ValidationError>? ValidationErrors = null);
 
-/// <summary>A request that cannot be served, raised anywhere below a handler and turned into an ApiError (or a failed job).</summary>
-public sealed class FireflyException(int status, string code, string message, IReadOnlyList<ValidationError>? errors = null) : Exception(message)
+/// <summary>
+/// A request refused by a rule, returned as a value (an exception is for outages and bugs): the status, the
+/// Firefly error code and message, the seconds for a Retry-After header and, for a 422, every validation error.
+/// </summary>
+public sealed record Refusal(int Status, string Code, string Message, int? RetryAfter = null, IReadOnlyList<ValidationError>? Errors = null)
 {
-    public int Status { get; } = status;
-    public string Code { get; } = code;
-    public IReadOnlyList<ValidationError>? Errors { get; } = errors;
-    /// <summary>Seconds for a Retry-After header (429/503).</summary>
-    public int? RetryAfter { get; init; }
+    /// <summary>A 422 listing every problem; its message is the only error's, or a summary when there are several.</summary>
+    public static Refusal Validation(IReadOnlyList<ValidationError> errors) =>
+        new(422, "validation_error", errors.Count == 1 ? errors[0].Msg : "Request validation failed", Errors: errors);
 
-    public static FireflyException Validation(IReadOnlyList<ValidationError> errors) =>
-        new(422, "validation_error", errors.Count == 1 ? errors[0].Msg : "Request validation failed", errors);
-
-    public static FireflyException Invalid(object[] loc, string msg, string type = "value_error") =>
+    public static Refusal Invalid(object[] loc, string msg, string type = "value_error") =>
         Validation([new ValidationError(loc, msg, type)]);
 
     public FireflyError Body => new(Code, Message, Errors);
 }
 
 /// <summary>
-/// A request refused by a rule, returned as a value (an exception is for outages and bugs): the status, the
-/// Firefly error code and message, and the seconds for a Retry-After header.
+/// What a Firefly check answers: a value, or the <see cref="Refusal"/> that refused it (the house style of
+/// <see cref="Core.OpResult{T}"/>). <c>if (result.Failed(out var refusal, out var value)) return FireflyErrors.Result(refusal, ctx);</c>
 /// </summary>
-public sealed record Refusal(int Status, string Code, string Message, int? RetryAfter = null);
+public sealed class Checked<T> where T : notnull
+{
+    private readonly T? _value;
+    private readonly Refusal? _refusal;
+
+    public Checked(T value) => _value = value;
+
+    public Checked(Refusal refusal) => _refusal = refusal;
+
+    public static implicit operator Checked<T>(T value) => new(value);
+
+    public static implicit operator Checked<T>(Refusal refusal) => new(refusal);
+
+    public bool Failed([NotNullWhen(true)] out Refusal? refusal, [NotNullWhen(false)] out T? value)
+    {
+        (refusal, value) = (_refusal, _value);
+        return refusal is not null;
+    }
+}
 
 public static class FireflyErrors
 {
     public static JsonHttpResult<FireflyError> Result(Refusal r, HttpContext ctx)
     {
         if (r.RetryAfter is { } s) ctx.Response.Headers.RetryAfter = s.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return Error(r.Status, r.Code, r.Message);
-    }
-
-    public static JsonHttpResult<FireflyError> Result(FireflyException e, HttpContext ctx)
-    {
-        if (e.RetryAfter is { } s) ctx.Response.Headers.RetryAfter = s.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return TypedResults.Json(e.Body, statusCode: e.Status);
+        return TypedResults.Json(r.Body, statusCode: r.Status);
     }
 
     public static JsonHttpResult<FireflyError> Error(int status, string code, string message) =>

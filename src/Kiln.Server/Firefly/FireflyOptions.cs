@@ -14,6 +14,8 @@ public sealed class FireflyOptions
     public int QueueLimit { get; set; } = 64;
 
     public long MaxUploadBytes { get; set; } = 50L * 1024 * 1024;
+    /// <summary>Uploads (<c>POST /v2/storage/image</c>) this node receives at once; past it, 429 with Retry-After.</summary>
+    public int MaxConcurrentUploads { get; set; } = 4;
     public long MaxSourceBytes { get; set; } = 50L * 1024 * 1024;
     /// <summary>Decompression-bomb guard: the largest input image (width × height) read from its header before decoding.</summary>
     public long MaxSourcePixels { get; set; } = 64L * 1024 * 1024;
@@ -61,6 +63,7 @@ public sealed class FireflyOptions
             var errors = new List<string>();
             if (o.Workers is < 1 or > 256) errors.Add("Kiln:Firefly:Workers must be between 1 and 256.");
             if (o.QueueLimit < 1) errors.Add("Kiln:Firefly:QueueLimit must be at least 1.");
+            if (o.MaxConcurrentUploads < 1) errors.Add("Kiln:Firefly:MaxConcurrentUploads must be at least 1.");
             if (o.MaxUploadBytes < 1024 || o.MaxSourceBytes < 1024) errors.Add("Kiln:Firefly:MaxUploadBytes/MaxSourceBytes must be at least 1024.");
             if (o.UploadLifetime <= TimeSpan.Zero || o.ResultLifetime <= TimeSpan.Zero || o.CleanupInterval <= TimeSpan.Zero)
                 errors.Add("Kiln:Firefly lifetimes and CleanupInterval must be positive.");

@@ -17,6 +17,8 @@ public static class FireflyServices
         services.AddSingleton<AddressPolicy>();
         services.AddSingleton<SourceFetcher>();
         services.AddSingleton<SourceResolver>();
+        services.AddSingleton<Uploads>();
+        services.AddSingleton<UploadGate>();
         services.AddSingleton<RenderPool>();
         services.AddSingleton<JobStore>();
         services.AddSingleton<ImageRunner>();

@@ -29,14 +29,23 @@ public static class ImageInspector
         _ => ".jpg",
     };
 
-    /// <summary>Refuses non-images and decompression bombs; returns the detected type and size.</summary>
-    public static (string Type, int Width, int Height) Check(byte[] bytes, long maxPixels, object[] loc)
+    /// <summary>Refuses non-images and decompression bombs (422s at <paramref name="loc"/>); answers the detected type and size.</summary>
+    public static Checked<InspectedImage> Check(byte[] bytes, long maxPixels, object[] loc)
     {
-        var type = Sniff(bytes) ?? throw FireflyException.Invalid(loc, "the image is not a JPEG, PNG or WebP file");
-        if (Dimensions(bytes) is not { } d || d.Width < 1 || d.Height < 1)
-            throw FireflyException.Invalid(loc, "the image header could not be read");
-        if ((long)d.Width * d.Height > maxPixels || d.Width > 16384 || d.Height > 16384)
-            throw FireflyException.Invalid(loc, $"the image is too large ({d.Width}x{d.Height}); at most {maxPixels} pixels and 16384 px a side");
-        return (type, d.Width, d.Height);
+        if (Sniff(bytes) is not { } type) return Refusal.Invalid(loc, NotAnImage);
+        if (Dimensions(bytes) is not { } d || d.Width < 1 || d.Height < 1) return Refusal.Invalid(loc, HeaderUnreadable);
+        return TooLarge(d.Width, d.Height, maxPixels) is { } refusal ? Refusal.Invalid(loc, refusal) : new InspectedImage(type, d.Width, d.Height);
     }
+
+    public const string NotAnImage = "the image is not a JPEG, PNG or WebP file";
+    public const string HeaderUnreadable = "the image header could not be read";
+
+    /// <summary>The decompression-bomb message for a <paramref name="width"/> x <paramref name="height"/> image, or null when it is small enough.</summary>
+    public static string? TooLarge(int width, int height, long maxPixels) =>
+        (long)width * height > maxPixels || width > 16384 || height > 16384
+            ? $"the image is too large ({width}x{height}); at most {maxPixels} pixels and 16384 px a side"
+            : null;
 }
+
+/// <summary>An input image that passed <see cref="ImageInspector.Check"/>: its type and size.</summary>
+public sealed record InspectedImage(string Type, int Width, int Height);

@@ -17,12 +17,12 @@ internal static partial class ImageRequestParser
     [GeneratedRegex("^[a-z]{2}-[A-Z]{2}$")]
     private static partial Regex LocalePattern();
 
-    /// <summary>Throws a 422 <see cref="FireflyException"/> listing every problem.</summary>
-    public static ImageSpec Parse(JsonElement root, ImageOperation op, bool isAsync, string? modelHeader)
+    /// <summary>The spec, or a 422 <see cref="Refusal"/> listing every problem.</summary>
+    public static Checked<ImageSpec> Parse(JsonElement root, ImageOperation op, bool isAsync, string? modelHeader)
     {
         var c = new BodyChecker();
         if (root.ValueKind != JsonValueKind.Object)
-            throw FireflyException.Validation([new ValidationError(Body, "value is not a valid dict", "type_error.dict")]);
+            return Refusal.Validation([new ValidationError(Body, "value is not a valid dict", "type_error.dict")]);
 
         string? model = null;
         if (isAsync && op is ImageOperation.Generate or ImageOperation.GenerateSimilar && modelHeader is { Length: > 0 })
@@ -117,7 +117,7 @@ internal static partial class ImageRequestParser
         if (numVariations is { } nv && seeds is { } s && nv != s.Count)
             c.Add(BodyChecker.Loc(Body, "numVariations"), "numVariations must equal the number of seeds", "value_error");
 
-        if (c.Errors.Count > 0) throw FireflyException.Validation(c.Errors);
+        if (c.Errors.Count > 0) return Refusal.Validation(c.Errors);
 
         var count = numVariations ?? seeds?.Count ?? 1;
         // docs/firefly.md#seeds-and-determinism: absent seeds are random, in [0, 2^31), one per output.

@@ -8,24 +8,32 @@ public sealed partial class ImageRunner
     /// <summary>A rendered request: its result, and the rows for the JPEGs already in the blob store.</summary>
     private sealed record Rendered(RunResult Result, List<StoredBlob> Rows);
 
+    /// <summary>One rendered variation: its output, its row and the content class the generator chose.</summary>
+    private sealed record Piece(StoredOutput Output, StoredBlob Row, string? ContentClass);
+
     /// <summary>
     /// Loads the resolved inputs and renders every variation (in parallel, bounded by the pool), storing each JPEG as it
     /// is done. <paramref name="progress"/> gets 0..100. <paramref name="outputId"/> (a job's) makes the output keys
     /// deterministic; null: random keys.
     /// </summary>
-    private async Task<Rendered> RenderAsync(ImageSpec spec, long orgId, IProgress<int>? progress, string? outputId, CancellationToken ct)
+    private async Task<Checked<Rendered>> RenderAsync(ImageSpec spec, long orgId, IProgress<int>? progress, string? outputId, CancellationToken ct)
     {
-        var source = await sources.LoadAsync(spec, spec.Source, ct);
-        var mask = await sources.LoadAsync(spec, spec.Mask, ct);
-        var styleRef = await sources.LoadAsync(spec, spec.StyleReference, ct);
-        var structureRef = await sources.LoadAsync(spec, spec.StructureReference, ct);
+        var inputs = new byte[]?[4];
+        SourceRef?[] given = [spec.Source, spec.Mask, spec.StyleReference, spec.StructureReference];
+        for (var i = 0; i < given.Length; i++)
+        {
+            if (given[i] is not { } s) continue;
+            if ((await sources.LoadAsync(spec, s, ct)).Failed(out var refusal, out var bytes)) return refusal;
+            inputs[i] = bytes;
+        }
+        var (source, mask, styleRef, structureRef) = (inputs[0], inputs[1], inputs[2], inputs[3]);
 
         int width, height;
         if (spec.Width is { } w && spec.Height is { } h) (width, height) = (w, h);
         else if (source is not null && ImageInspector.Dimensions(source) is { } d) (width, height) = (Math.Min(d.Width, 4096), Math.Min(d.Height, 4096));
         else (width, height) = (2048, 2048);
         if (spec.Operation == ImageOperation.Fill && mask is not null && ImageInspector.Dimensions(mask) is { } md && Math.Max(md.Width, md.Height) < 600)
-            throw FireflyException.Invalid(SourceResolver.LocOf(spec, spec.Mask!), "the mask's larger side must be at least 600 px");
+            return Refusal.Invalid(SourceResolver.LocOf(spec, spec.Mask!), "the mask's larger side must be at least 600 px");
 
         var done = new double[spec.Seeds.Count];
         void Report(int i, double f)
@@ -52,17 +60,22 @@ public sealed partial class ImageRunner
             }
             catch (InvalidImageInputException e)
             {
-                throw FireflyException.Invalid(SourceResolver.LocOf(spec, spec.Source ?? spec.Mask!), e.Message);
+                return new Checked<Piece>(Refusal.Invalid(SourceResolver.LocOf(spec, spec.Source ?? spec.Mask!), e.Message));
             }
             var id = outputId is null ? Guid.NewGuid().ToString("N") : $"{outputId}-{i}";
             var key = $"outputs/{orgId}/{id}.jpg";
             using (var ms = new MemoryStream(image.Jpeg, writable: false)) await store.PutAsync(key, ms, "image/jpeg", ct);
             Report(i, 1);
             var row = new StoredBlob { Id = id, OrgId = orgId, Kind = "output", Key = key, ContentType = "image/jpeg", Size = image.Jpeg.Length, CreatedAt = now, ExpiresAt = now + options.Value.ResultLifetime };
-            return (Output: new StoredOutput(seed, key), Row: row, image.ContentClass);
+            return new Checked<Piece>(new Piece(new StoredOutput(seed, key), row, image.ContentClass));
         }, ct)).ToList();
 
-        var results = await Task.WhenAll(tasks);
+        var results = new List<Piece>();
+        foreach (var piece in await Task.WhenAll(tasks))
+        {
+            if (piece.Failed(out var refusal, out var finished)) return refusal;
+            results.Add(finished);
+        }
         var contentClass = Operations.EchoesContentClass(spec.Operation) ? spec.ContentClass ?? results[0].ContentClass : null;
         return new Rendered(new RunResult(width, height, contentClass, results.Select(r => r.Output).ToList()), results.Select(r => r.Row).ToList());
     }

@@ -49,26 +49,29 @@ public sealed partial class ImageRunner(
     /// <summary>Runs a sync request: resolve, admit (or refuse with <see cref="Busy"/>), render, store files and rows.</summary>
     public async Task<SyncRun> RunAsync(ImageSpec spec, long orgId, KilnDb db, CancellationToken ct)
     {
-        spec = await sources.ResolveAsync(spec, orgId, db, ct);
+        if ((await sources.ResolveAsync(spec, orgId, db, ct)).Failed(out var refusal, out var resolved)) return SyncRun.Refused(refusal);
+        spec = resolved;
         if (!pool.TryAdmit()) return SyncRun.Refused(Busy);
-        Rendered rendered;
+        Checked<Rendered> outcome;
         try
         {
-            rendered = await RenderAsync(spec, orgId, null, null, ct);
+            outcome = await RenderAsync(spec, orgId, null, null, ct);
         }
         finally
         {
             pool.Leave();
         }
+        if (outcome.Failed(out refusal, out var rendered)) return SyncRun.Refused(refusal);
         db.StoredBlobs.AddRange(rendered.Rows);
         await db.SaveChangesAsync(ct);
         return SyncRun.Done(rendered.Result);
     }
 
     /// <summary>Accepts an async request: resolves its sources now (the job stores them resolved) and queues the job.</summary>
-    public async Task<Job> SubmitAsync(ImageSpec spec, long orgId, string clientId, KilnDb db, CancellationToken ct)
+    public async Task<Checked<Job>> SubmitAsync(ImageSpec spec, long orgId, string clientId, KilnDb db, CancellationToken ct)
     {
-        spec = await sources.ResolveAsync(spec, orgId, db, ct);
+        if ((await sources.ResolveAsync(spec, orgId, db, ct)).Failed(out var refusal, out var resolved)) return refusal;
+        spec = resolved;
         var job = await jobs.AddAsync(db, spec, orgId, clientId);
         signal.Notify();
         return job;
@@ -77,11 +80,13 @@ public sealed partial class ImageRunner(
     /// <summary>
     /// Runs a claimed job. Output keys are fixed per job, so a retry overwrites an earlier attempt's files. The result
     /// and the output rows are written in one transaction, only while this node still holds the job: false when it
-    /// no longer does (canceled or taken over), and the result is discarded.
+    /// no longer does (canceled or taken over), and the result is discarded. A refusal (a bad input found while
+    /// loading or rendering) is the job's failure.
     /// </summary>
-    public async Task<bool> RunJobAsync(Job job, IProgress<int> progress, CancellationToken ct)
+    public async Task<Checked<bool>> RunJobAsync(Job job, IProgress<int> progress, CancellationToken ct)
     {
-        var rendered = await RenderAsync(ImageSpec.FromJson(job.Request), job.OrgId, progress, OutputId(job.Id), ct);
+        if ((await RenderAsync(ImageSpec.FromJson(job.Request), job.OrgId, progress, OutputId(job.Id), ct)).Failed(out var refusal, out var rendered))
+            return refusal;
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<KilnDb>();
         await using var tx = await db.Database.BeginTransactionAsync(CancellationToken.None);

@@ -22,8 +22,8 @@ public static class ImagesApi
         {
             group.MapPost("/" + path, (HttpContext ctx, ImsCaller caller, KilnDb db, ImageRunner runner, IBlobStore store, IOptions<StorageOptions> storage) =>
                 SyncAsync(op, ctx, caller, db, runner, store, storage.Value));
-            group.MapPost("/" + path + "-async", (HttpContext ctx, ImsCaller caller, KilnDb db, ImageRunner runner, IBlobStore store, PublicUrl url,
-                TimeProvider clock, IOptions<FireflyOptions> options) => SubmitAsync(op, ctx, caller, db, runner, url, new FileParts(caller, db, store, clock, options.Value)))
+            group.MapPost("/" + path + "-async", (HttpContext ctx, ImsCaller caller, KilnDb db, ImageRunner runner, Uploads uploads, PublicUrl url,
+                IOptions<FireflyOptions> options) => SubmitAsync(op, ctx, caller, db, runner, url, new FileParts(caller, db, uploads, options.Value)))
                 .WithErrorDialect(ErrorDialect.FireflyJobs);
         }
         return group;
@@ -35,15 +35,11 @@ public static class ImagesApi
         var ct = ctx.RequestAborted;
         try
         {
-            var root = await RequestBody.ReadAsync(ctx, isAsync: false, null, ct);
-            var spec = ImageRequestParser.Parse(root, op, isAsync: false, null);
+            if ((await RequestBody.ReadAsync(ctx, isAsync: false, null, ct)).Failed(out var refusal, out var root)) return FireflyErrors.Result(refusal, ctx);
+            if (ImageRequestParser.Parse(root, op, isAsync: false, null).Failed(out refusal, out var spec)) return FireflyErrors.Result(refusal, ctx);
             var run = await runner.RunAsync(spec, caller.OrgId, db, ct);
             if (run.IsRefused) return FireflyErrors.Result(run.Refusal, ctx);
             return TypedResults.Ok(await run.Result.AsResponseAsync(store, storage.UrlLifetime, ct));
-        }
-        catch (FireflyException e)
-        {
-            return FireflyErrors.Result(e, ctx);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -56,18 +52,13 @@ public static class ImagesApi
         ImageOperation op, HttpContext ctx, ImsCaller caller, KilnDb db, ImageRunner runner, PublicUrl url, FileParts files)
     {
         var ct = ctx.RequestAborted;
-        try
-        {
-            var root = await RequestBody.ReadAsync(ctx, isAsync: true, (bytes, part) => files.StoreAsync(bytes, part, ct), ct);
-            var spec = ImageRequestParser.Parse(root, op, isAsync: true, ctx.Request.Headers["x-model-version"].ToString());
-            var job = await runner.SubmitAsync(spec, caller.OrgId, caller.ClientId, db, ct);
-            var accepted = Links(job.Id, url, ctx);
-            return TypedResults.Accepted(accepted.StatusUrl, accepted);
-        }
-        catch (FireflyException e)
-        {
-            return FireflyErrors.Result(e, ctx);
-        }
+        if ((await RequestBody.ReadAsync(ctx, isAsync: true, (file, part) => files.StoreAsync(file, part, ct), ct)).Failed(out var refusal, out var root))
+            return FireflyErrors.Result(refusal, ctx);
+        if (ImageRequestParser.Parse(root, op, isAsync: true, ctx.Request.Headers["x-model-version"].ToString()).Failed(out refusal, out var spec))
+            return FireflyErrors.Result(refusal, ctx);
+        if ((await runner.SubmitAsync(spec, caller.OrgId, caller.ClientId, db, ct)).Failed(out refusal, out var job)) return FireflyErrors.Result(refusal, ctx);
+        var accepted = Links(job.Id, url, ctx);
+        return TypedResults.Accepted(accepted.StatusUrl, accepted);
     }
 
     internal static AsyncAccepted Links(string jobId, PublicUrl url, HttpContext ctx)
@@ -78,14 +69,21 @@ public static class ImagesApi
         return body;
     }
 
-    /// <summary>Stores the <c>files</c> parts of a multipart async request as uploads of the caller's org.</summary>
-    private sealed record FileParts(ImsCaller Caller, KilnDb Db, IBlobStore Store, TimeProvider Clock, FireflyOptions Options)
+    /// <summary>
+    /// Stores the <c>files</c> parts of a multipart async request as uploads of the caller's org, with the upload
+    /// endpoint's checks (magic bytes and header first, then streamed to the store); a failure is a 422 at the part.
+    /// </summary>
+    private sealed record FileParts(ImsCaller Caller, KilnDb Db, Uploads Uploads, FireflyOptions Options)
     {
-        public async Task<string> StoreAsync(byte[] bytes, string part, CancellationToken ct)
+        public async Task<Checked<string>> StoreAsync(Stream file, string part, CancellationToken ct)
         {
-            if (bytes.Length > Options.MaxUploadBytes) throw RequestBody.TooLarge(Options.MaxUploadBytes);
-            var (type, _, _) = ImageInspector.Check(bytes, Options.MaxSourcePixels, ["body", part]);
-            return await Uploads.StoreAsync(bytes, type, Caller.OrgId, Db, Store, Clock, Options.UploadLifetime, ct);
+            if (file.Length > Options.MaxUploadBytes) return RequestBody.TooLarge(Options.MaxUploadBytes);
+            return await Uploads.StoreAsync(file, null, Caller.OrgId, Db, (fault, message) => fault switch
+            {
+                UploadFault.TooLarge => RequestBody.TooLarge(Options.MaxUploadBytes),
+                UploadFault.Empty or UploadFault.NotAnImage => Refusal.Invalid(["body", part], ImageInspector.NotAnImage),
+                _ => Refusal.Invalid(["body", part], message),
+            }, ct);
         }
     }
 }

@@ -100,7 +100,8 @@ public sealed class JobWorker(
         var heartbeat = HeartbeatAsync(job.Id, progress, cts);
         try
         {
-            if (await runner.RunJobAsync(job, progress, cts.Token)) Interlocked.Exchange(ref _outageDelayTicks, 0);
+            if ((await runner.RunJobAsync(job, progress, cts.Token)).Failed(out var refusal, out var kept)) await jobs.FailAsync(job.Id, refusal.Code, refusal.Message);
+            else if (kept) Interlocked.Exchange(ref _outageDelayTicks, 0);
             else log.LogInformation("Job {JobId} was canceled or taken over; its result is discarded", job.Id);
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -131,9 +132,8 @@ public sealed class JobWorker(
         }
         catch (Exception e)
         {
-            var (code, message) = e is FireflyException f ? (f.Code, f.Message) : ("runtime_error", "Internal error while rendering");
-            if (e is not FireflyException) log.LogError(e, "Job {JobId} failed", job.Id);
-            await jobs.FailAsync(job.Id, code, message);
+            log.LogError(e, "Job {JobId} failed", job.Id);
+            await jobs.FailAsync(job.Id, "runtime_error", "Internal error while rendering");
         }
         finally
         {

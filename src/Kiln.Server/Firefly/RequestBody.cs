@@ -1,7 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Kiln.Server.Core;
-using Kiln.Server.Data;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Net.Http.Headers;
 
@@ -21,26 +20,26 @@ internal static class RequestBody
     /// refers to a file part with <c>{"uploadId": "&lt;the part's file name&gt;"}</c> or <c>{"uploadId": "&lt;0-based index&gt;"}</c>;
     /// those references are replaced by the real upload ids before validation.
     /// </summary>
-    public static async Task<JsonElement> ReadAsync(HttpContext ctx, bool isAsync, Func<byte[], string, Task<string>>? storeFile, CancellationToken ct)
+    public static async Task<Checked<JsonElement>> ReadAsync(HttpContext ctx, bool isAsync, Func<Stream, string, Task<Checked<string>>>? storeFile, CancellationToken ct)
     {
         var type = ctx.Request.ContentType;
         var mediaType = MediaTypeHeaderValue.TryParse(type, out var media) ? media.MediaType.Value?.ToLowerInvariant() : null;
         if (mediaType is "application/json" || (mediaType?.EndsWith("+json", StringComparison.Ordinal) ?? false))
-            return Parse(await ReadCappedAsync(ctx, MaxJsonBytes, ct), isAsync);
+            return (await ReadCappedAsync(ctx, MaxJsonBytes, ct)).Failed(out var refusal, out var body) ? refusal : Parse(body, isAsync);
         if (isAsync && mediaType == "multipart/form-data" && storeFile is not null)
             return await ReadMultipartAsync(ctx, storeFile, ct);
         if (string.IsNullOrEmpty(type) && ctx.Request.ContentLength is null or 0 && !ctx.Request.Headers.ContainsKey(HeaderNames.TransferEncoding))
-            throw Empty(isAsync);
-        throw new FireflyException(415, "invalid_content_type",
+            return Empty(isAsync);
+        return new Refusal(415, "invalid_content_type",
             isAsync ? "Content-Type must be application/json or multipart/form-data" : "Content-Type must be application/json");
     }
 
-    private static FireflyException Empty(bool isAsync) =>
+    private static Refusal Empty(bool isAsync) =>
         new(400, isAsync ? "empty_input_body" : "bad_request", "The request body is empty");
 
-    private static JsonElement Parse(byte[] body, bool isAsync)
+    private static Checked<JsonElement> Parse(byte[] body, bool isAsync)
     {
-        if (body.Length == 0 || body.All(b => b is (byte)' ' or (byte)'\n' or (byte)'\r' or (byte)'\t')) throw Empty(isAsync);
+        if (body.Length == 0 || body.All(b => b is (byte)' ' or (byte)'\n' or (byte)'\r' or (byte)'\t')) return Empty(isAsync);
         try
         {
             using var doc = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 32 });
@@ -49,11 +48,11 @@ internal static class RequestBody
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
-            throw NotJson("body");
+            return NotJson("body");
         }
     }
 
-    private static FireflyException NotJson(string what) => new(400, "bad_request", $"The request {what} is not valid JSON");
+    private static Refusal NotJson(string what) => new(400, "bad_request", $"The request {what} is not valid JSON");
 
     /// <summary>
     /// JsonDocument accepts a lone surrogate escape (<c>"\ud800"</c>) but throws InvalidOperationException when the string
@@ -79,22 +78,22 @@ internal static class RequestBody
         }
     }
 
-    private static async Task<byte[]> ReadCappedAsync(HttpContext ctx, long max, CancellationToken ct)
+    private static async Task<Checked<byte[]>> ReadCappedAsync(HttpContext ctx, long max, CancellationToken ct)
     {
-        if (ctx.Request.ContentLength > max) throw TooLarge(max);
+        if (ctx.Request.ContentLength > max) return TooLarge(max);
         try
         {
-            return await CappedBody.ReadAsync(ctx.Request.Body, max, ct) ?? throw TooLarge(max);
+            return await CappedBody.ReadAsync(ctx.Request.Body, max, ct) is { } body ? body : TooLarge(max);
         }
         catch (BadHttpRequestException e)
         {
-            throw new FireflyException(e.StatusCode == 413 ? 413 : 400, e.StatusCode == 413 ? "request_too_large" : "bad_request", "The request body could not be read");
+            return new Refusal(e.StatusCode == 413 ? 413 : 400, e.StatusCode == 413 ? "request_too_large" : "bad_request", "The request body could not be read");
         }
     }
 
-    public static FireflyException TooLarge(long max) => new(413, "request_too_large", $"The request body is larger than {max} bytes");
+    public static Refusal TooLarge(long max) => new(413, "request_too_large", $"The request body is larger than {max} bytes");
 
-    private static async Task<JsonElement> ReadMultipartAsync(HttpContext ctx, Func<byte[], string, Task<string>> storeFile, CancellationToken ct)
+    private static async Task<Checked<JsonElement>> ReadMultipartAsync(HttpContext ctx, Func<Stream, string, Task<Checked<string>>> storeFile, CancellationToken ct)
     {
         IFormCollection form;
         try
@@ -105,7 +104,7 @@ internal static class RequestBody
         // InvalidOperationException: a multipart Content-Type without a usable boundary (found by the parser fuzz).
         catch (Exception e) when ((e is InvalidDataException or IOException or BadHttpRequestException or InvalidOperationException) && !Outages.IsDiskFull(e))
         {
-            throw new FireflyException(400, "bad_request", "The multipart body could not be read");
+            return new Refusal(400, "bad_request", "The multipart body could not be read");
         }
         string? json = form.TryGetValue("request", out var v) && v.Count > 0 ? v[0] : null;
         if (json is null && form.Files.GetFile("request") is { } rf)
@@ -115,29 +114,26 @@ internal static class RequestBody
         }
         var files = form.Files.GetFiles("files");
         if (json is null || files.Count == 0)
-            throw FireflyException.Validation([.. new[] { json is null ? "request" : null, files.Count == 0 ? "files" : null }
+            return Refusal.Validation([.. new[] { json is null ? "request" : null, files.Count == 0 ? "files" : null }
                 .OfType<string>().Select(p => new ValidationError(["body", p], "field required", "value_error.missing"))]);
 
         var ids = new Dictionary<string, string>(StringComparer.Ordinal);
         for (var i = 0; i < files.Count; i++)
         {
             await using var s = files[i].OpenReadStream();
-            var bytes = await SourceFetcher.ReadCappedAsync(s, long.MaxValue, ["body", "files", i], ct);
-            var id = await storeFile(bytes, $"files[{i}]");
+            if ((await storeFile(s, $"files[{i}]")).Failed(out var refusal, out var id)) return refusal;
             ids[i.ToString(System.Globalization.CultureInfo.InvariantCulture)] = id;
             if (files[i].FileName is { Length: > 0 } name) ids.TryAdd(name, id);
         }
-        JsonNode? node;
         try
         {
             using (var doc = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 32 })) CheckStrings(doc.RootElement);
-            node = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { MaxDepth = 32 });
-            if (node is null) throw Empty(true);
+            if (JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { MaxDepth = 32 }) is not { } node) return Empty(true);
             Rewrite(node, ids);
             return JsonDocument.Parse(node.ToJsonString()).RootElement.Clone();
         }
         // ArgumentException: JsonObject refuses duplicate property names, which JsonDocument allows.
-        catch (Exception e) when (e is JsonException or InvalidOperationException or ArgumentException) { throw NotJson("part"); }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or ArgumentException) { return NotJson("part"); }
     }
 
     private static void Rewrite(JsonNode node, Dictionary<string, string> ids)
@@ -151,21 +147,5 @@ internal static class RequestBody
         {
             foreach (var child in a) if (child is not null) Rewrite(child, ids);
         }
-    }
-}
-
-/// <summary>Stores an upload (raw bytes already checked) and records it for the org.</summary>
-internal static class Uploads
-{
-    public static async Task<string> StoreAsync(byte[] bytes, string contentType, long orgId, KilnDb db, Storage.IBlobStore store,
-        TimeProvider clock, TimeSpan lifetime, CancellationToken ct)
-    {
-        var id = Guid.NewGuid().ToString("D");
-        var key = $"uploads/{orgId}/{id}{ImageInspector.Extension(contentType)}";
-        using (var ms = new MemoryStream(bytes, writable: false)) await store.PutAsync(key, ms, contentType, ct);
-        var now = clock.GetUtcNow();
-        db.StoredBlobs.Add(new StoredBlob { Id = id, OrgId = orgId, Kind = "upload", Key = key, ContentType = contentType, Size = bytes.Length, CreatedAt = now, ExpiresAt = now + lifetime });
-        await db.SaveChangesAsync(ct);
-        return id;
     }
 }

@@ -37,14 +37,15 @@ public sealed class SourceFetcher : IDisposable
 
     private sealed class RefusedException(string message) : Exception(message);
 
-    /// <summary>Refuses a URL before any network access: scheme, literal addresses and the host allow-list.</summary>
-    public void CheckUrl(Uri uri, object[] loc)
+    /// <summary>Refuses a URL before any network access: scheme, literal addresses and the host allow-list. Null: allowed.</summary>
+    public Refusal? CheckUrl(Uri uri, object[] loc)
     {
-        if (uri.Scheme is not ("http" or "https")) throw FireflyException.Invalid(loc, "source url must be http or https");
+        if (uri.Scheme is not ("http" or "https")) return Refusal.Invalid(loc, "source url must be http or https");
         if (uri.HostNameType is UriHostNameType.IPv4 or UriHostNameType.IPv6 && IPAddress.TryParse(uri.DnsSafeHost.Trim('[', ']'), out var ip) && !_policy.AddressAllowed(ip))
-            throw FireflyException.Invalid(loc, $"source url points at a loopback, private or link-local address ({ip}), which is not allowed");
+            return Refusal.Invalid(loc, $"source url points at a loopback, private or link-local address ({ip}), which is not allowed");
         if (!_policy.HostAllowed(uri.IdnHost))
-            throw FireflyException.Invalid(loc, $"source url host '{uri.IdnHost}' is not in the allowed hosts ({string.Join(", ", _options.Value.SourceHosts)})");
+            return Refusal.Invalid(loc, $"source url host '{uri.IdnHost}' is not in the allowed hosts ({string.Join(", ", _options.Value.SourceHosts)})");
+        return null;
     }
 
     private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext ctx, CancellationToken ct)
@@ -69,13 +70,13 @@ public sealed class SourceFetcher : IDisposable
     }
 
     /// <summary>Downloads the image; any refusal or failure is a 422 at <paramref name="loc"/>.</summary>
-    public async Task<byte[]> FetchAsync(string url, object[] loc, CancellationToken ct)
+    public async Task<Checked<byte[]>> FetchAsync(string url, object[] loc, CancellationToken ct)
     {
         var uri = new Uri(url);
         var max = _options.Value.MaxSourceBytes;
         for (var hop = 0; ; hop++)
         {
-            CheckUrl(uri, loc);
+            if (CheckUrl(uri, loc) is { } refused) return refused;
             using var req = new HttpRequestMessage(HttpMethod.Get, uri);
             HttpResponseMessage res;
             try
@@ -84,32 +85,31 @@ public sealed class SourceFetcher : IDisposable
             }
             catch (HttpRequestException e)
             {
-                var refused = FindRefusal(e);
-                throw FireflyException.Invalid(loc, refused?.Message ?? $"source url could not be downloaded ({e.HttpRequestError})");
+                return Refusal.Invalid(loc, FindRefusal(e)?.Message ?? $"source url could not be downloaded ({e.HttpRequestError})");
             }
             catch (TaskCanceledException) when (!ct.IsCancellationRequested)
             {
-                throw FireflyException.Invalid(loc, "source url timed out");
+                return Refusal.Invalid(loc, "source url timed out");
             }
             using (res)
             {
                 if ((int)res.StatusCode is 301 or 302 or 303 or 307 or 308)
                 {
-                    if (hop >= MaxRedirects) throw FireflyException.Invalid(loc, "source url redirected too many times");
-                    if (res.Headers.Location is not { } next) throw FireflyException.Invalid(loc, "source url redirected without a Location");
+                    if (hop >= MaxRedirects) return Refusal.Invalid(loc, "source url redirected too many times");
+                    if (res.Headers.Location is not { } next) return Refusal.Invalid(loc, "source url redirected without a Location");
                     uri = next.IsAbsoluteUri ? next : new Uri(uri, next);
                     continue;
                 }
-                if (!res.IsSuccessStatusCode) throw FireflyException.Invalid(loc, $"source url answered HTTP {(int)res.StatusCode}");
-                if (res.Content.Headers.ContentLength > max) throw FireflyException.Invalid(loc, $"source image is larger than {max} bytes");
+                if (!res.IsSuccessStatusCode) return Refusal.Invalid(loc, $"source url answered HTTP {(int)res.StatusCode}");
+                if (res.Content.Headers.ContentLength > max) return Refusal.Invalid(loc, $"source image is larger than {max} bytes");
                 await using var body = await res.Content.ReadAsStreamAsync(ct);
                 return await ReadCappedAsync(body, max, loc, ct);
             }
         }
     }
 
-    internal static async Task<byte[]> ReadCappedAsync(Stream body, long max, object[] loc, CancellationToken ct) =>
-        await CappedBody.ReadAsync(body, max, ct) ?? throw FireflyException.Invalid(loc, $"source image is larger than {max} bytes");
+    internal static async Task<Checked<byte[]>> ReadCappedAsync(Stream body, long max, object[] loc, CancellationToken ct) =>
+        await CappedBody.ReadAsync(body, max, ct) is { } bytes ? bytes : Refusal.Invalid(loc, $"source image is larger than {max} bytes");
 
     private static RefusedException? FindRefusal(Exception? e)
     {

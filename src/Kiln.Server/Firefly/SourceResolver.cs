@@ -18,49 +18,51 @@ public sealed class SourceResolver(IBlobStore store, SourceFetcher fetcher, Time
         : ReferenceEquals(s, spec.StructureReference) ? ["body", "structure", "imageReference", "source"]
         : ["body", "image", "source"];
 
-    public async Task<ImageSpec> ResolveAsync(ImageSpec spec, long orgId, KilnDb db, CancellationToken ct)
+    /// <summary>The spec with its sources resolved, or the 422 that refuses the first bad one.</summary>
+    public async Task<Checked<ImageSpec>> ResolveAsync(ImageSpec spec, long orgId, KilnDb db, CancellationToken ct)
     {
-        async Task<SourceRef?> One(SourceRef? s)
+        async Task<Checked<SourceRef>> One(SourceRef s)
         {
-            if (s is null) return null;
             var loc = LocOf(spec, s);
             if (s.UploadId is { } id)
             {
                 var now = clock.GetUtcNow();
                 var blob = await db.StoredBlobs.AsNoTracking()
                     .FirstOrDefaultAsync(b => b.Id == id && b.OrgId == orgId && b.Kind == "upload" && b.ExpiresAt > now, ct);
-                return blob is null ? throw FireflyException.Invalid([.. loc, "uploadId"], "unknown or expired uploadId") : new SourceRef(BlobKey: blob.Key);
+                return blob is null ? Refusal.Invalid([.. loc, "uploadId"], "unknown or expired uploadId") : new SourceRef(BlobKey: blob.Key);
             }
             var uri = new Uri(s.Url!);
             if (store.KeyFromOwnUrl(uri) is { } key) return new SourceRef(BlobKey: key);
-            fetcher.CheckUrl(uri, [.. loc, "url"]);
-            return new SourceRef(Url: s.Url);
+            return fetcher.CheckUrl(uri, [.. loc, "url"]) is { } refused ? refused : new SourceRef(Url: s.Url);
         }
-        return spec with
+
+        var resolved = new SourceRef?[4];
+        SourceRef?[] given = [spec.Source, spec.Mask, spec.StyleReference, spec.StructureReference];
+        for (var i = 0; i < given.Length; i++)
         {
-            Source = await One(spec.Source),
-            Mask = await One(spec.Mask),
-            StyleReference = await One(spec.StyleReference),
-            StructureReference = await One(spec.StructureReference),
-        };
+            if (given[i] is not { } s) continue;
+            if ((await One(s)).Failed(out var refusal, out var r)) return refusal;
+            resolved[i] = r;
+        }
+        return spec with { Source = resolved[0], Mask = resolved[1], StyleReference = resolved[2], StructureReference = resolved[3] };
     }
 
     /// <summary>Loads a resolved source's bytes and checks they are a sane image. Failures are 422s at the source's loc.</summary>
-    public async Task<byte[]?> LoadAsync(ImageSpec spec, SourceRef? s, CancellationToken ct)
+    public async Task<Checked<byte[]>> LoadAsync(ImageSpec spec, SourceRef s, CancellationToken ct)
     {
-        if (s is null) return null;
         var loc = LocOf(spec, s);
-        byte[] bytes;
+        Checked<byte[]> loaded;
         if (s.BlobKey is { } key)
         {
-            await using var stream = await store.OpenReadAsync(key, ct) ?? throw FireflyException.Invalid(loc, "the source image no longer exists");
-            bytes = await SourceFetcher.ReadCappedAsync(stream, options.Value.MaxSourceBytes, loc, ct);
+            await using var stream = await store.OpenReadAsync(key, ct);
+            if (stream is null) return Refusal.Invalid(loc, "the source image no longer exists");
+            loaded = await SourceFetcher.ReadCappedAsync(stream, options.Value.MaxSourceBytes, loc, ct);
         }
         else
         {
-            bytes = await fetcher.FetchAsync(s.Url!, [.. loc, "url"], ct);
+            loaded = await fetcher.FetchAsync(s.Url!, [.. loc, "url"], ct);
         }
-        ImageInspector.Check(bytes, options.Value.MaxSourcePixels, loc);
-        return bytes;
+        if (loaded.Failed(out var refusal, out var bytes)) return refusal;
+        return ImageInspector.Check(bytes, options.Value.MaxSourcePixels, loc).Failed(out refusal, out _) ? refusal : bytes;
     }
 }

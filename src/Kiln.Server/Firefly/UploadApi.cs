@@ -1,7 +1,6 @@
 using Kiln.Server.Core;
 using Kiln.Server.Data;
 using Kiln.Server.Ims;
-using Kiln.Server.Storage;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
@@ -11,7 +10,8 @@ namespace Kiln.Server.Firefly;
 
 /// <summary>
 /// <c>POST /v2/storage/image</c> (docs/firefly.md#uploads): a raw JPEG, PNG or WebP body becomes an upload id usable as
-/// <c>source.uploadId</c> by the same org for <see cref="FireflyOptions.UploadLifetime"/>.
+/// <c>source.uploadId</c> by the same org for <see cref="FireflyOptions.UploadLifetime"/>. The body is checked from its
+/// first bytes and streamed to the store (<see cref="Uploads"/>); at most <see cref="FireflyOptions.MaxConcurrentUploads"/> at once.
 /// </summary>
 public static class UploadApi
 {
@@ -25,43 +25,24 @@ public static class UploadApi
     }
 
     private static async Task<Results<Ok<UploadResponse>, JsonHttpResult<FireflyError>>> UploadAsync(
-        HttpContext ctx, ImsCaller caller, KilnDb db, IBlobStore store, TimeProvider clock, IOptions<FireflyOptions> options)
+        HttpContext ctx, ImsCaller caller, KilnDb db, Uploads uploads, UploadGate gate, IOptions<FireflyOptions> options)
     {
         var o = options.Value;
-        var ct = ctx.RequestAborted;
         var type = MediaTypeHeaderValue.TryParse(ctx.Request.ContentType, out var media) ? media.MediaType.Value?.ToLowerInvariant() : null;
         if (type is null || !Types.Contains(type))
             return FireflyErrors.Error(415, "invalid_content_type", "Content-Type must be image/jpeg, image/png or image/webp");
-        if (ctx.Request.ContentLength > o.MaxUploadBytes) return Error(RequestBody.TooLarge(o.MaxUploadBytes), ctx);
+        if (ctx.Request.ContentLength > o.MaxUploadBytes) return FireflyErrors.Result(RequestBody.TooLarge(o.MaxUploadBytes), ctx);
         if (ctx.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = o.MaxUploadBytes + 1;
 
-        byte[] bytes;
-        try
+        using var slot = gate.TryEnter();
+        if (slot is null) return FireflyErrors.Result(UploadGate.Busy, ctx);
+        var stored = await uploads.StoreAsync(ctx.Request.Body, type, caller.OrgId, db, (fault, message) => fault switch
         {
-            bytes = await SourceFetcher.ReadCappedAsync(ctx.Request.Body, o.MaxUploadBytes, ["body"], ct);
-        }
-        catch (FireflyException)
-        {
-            return Error(RequestBody.TooLarge(o.MaxUploadBytes), ctx);
-        }
-        catch (BadHttpRequestException)
-        {
-            return FireflyErrors.Error(400, "bad_request", "The request body could not be read");
-        }
-        if (bytes.Length == 0) return FireflyErrors.Error(400, "bad_request", "The request body is empty");
-        if (ImageInspector.Sniff(bytes) != type)
-            return FireflyErrors.Error(400, "bad_request", $"The body is not a valid {type} image");
-        try
-        {
-            ImageInspector.Check(bytes, o.MaxSourcePixels, ["body"]);
-        }
-        catch (FireflyException e)
-        {
-            return FireflyErrors.Error(400, "bad_request", e.Message);
-        }
-        var id = await Uploads.StoreAsync(bytes, type, caller.OrgId, db, store, clock, o.UploadLifetime, ct);
+            UploadFault.TooLarge => RequestBody.TooLarge(o.MaxUploadBytes),
+            UploadFault.NotAnImage => new Refusal(400, "bad_request", $"The body is not a valid {type} image"),
+            _ => new Refusal(400, "bad_request", message),
+        }, ctx.RequestAborted);
+        if (stored.Failed(out var refusal, out var id)) return FireflyErrors.Result(refusal, ctx);
         return TypedResults.Ok(new UploadResponse([new UploadedImage(id)]));
     }
-
-    private static JsonHttpResult<FireflyError> Error(FireflyException e, HttpContext ctx) => FireflyErrors.Result(e, ctx);
 }

@@ -105,7 +105,8 @@ public static class KilnApp
         // Only the one document Kiln has: any other name is a routing 404 with the JSON error body, not the
         // OpenAPI middleware's text/plain one (found by the endpoint fuzz).
         app.MapOpenApi("/openapi/{documentName:regex(^v1$)}.json");
-        app.MapScalarApiReference("/docs", o => o.WithTitle("Kiln API").WithOpenApiRoutePattern("/openapi/{documentName}.json"));
+        app.MapScalarApiReference("/docs", o => o.WithTitle("Kiln API").WithOpenApiRoutePattern("/openapi/{documentName}.json").DisableDefaultFonts())
+            .Add(b => b.RequestDelegate = WithDocsPolicy(b.RequestDelegate));
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteHealth });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = WriteHealth });
 
@@ -116,6 +117,21 @@ public static class KilnApp
         app.MapFirefly();
         return app;
     }
+
+    /// <summary>
+    /// The API reference page's Content-Security-Policy (docs/security.md): its own script and the OpenAPI document
+    /// only, nothing from elsewhere, never framed. Scalar configures itself with an inline script and inline styles.
+    /// </summary>
+    internal const string DocsPolicy = "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; " +
+        "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; object-src 'none'; " +
+        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+    private static RequestDelegate? WithDocsPolicy(RequestDelegate? inner) => inner is null ? null : ctx =>
+    {
+        ctx.Response.Headers.ContentSecurityPolicy = DocsPolicy;
+        ctx.Response.Headers.XContentTypeOptions = "nosniff";
+        return inner(ctx);
+    };
 
     private static string ReasonPhrase(int status) => Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status) is { Length: > 0 } p ? p : "Error";
 

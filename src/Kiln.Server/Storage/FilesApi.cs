@@ -28,6 +28,12 @@ public static class FilesApi
         var raw = ctx.Features.Get<IHttpRequestFeature>()?.RawTarget ?? "";
         var rawPath = raw.Split('?', 2)[0];
         var underFiles = rawPath.StartsWith("/files/", StringComparison.OrdinalIgnoreCase) || ctx.Request.Path.StartsWithSegments("/files");
+        if (underFiles)
+        {
+            // A stored file is never a page: no sniffing it into HTML, nothing it could load or run (docs/security.md).
+            ctx.Response.Headers.XContentTypeOptions = "nosniff";
+            ctx.Response.Headers.ContentSecurityPolicy = "default-src 'none'";
+        }
         if (underFiles && (rawPath.Contains("..", StringComparison.Ordinal) || rawPath.Contains("%2e", StringComparison.OrdinalIgnoreCase)
             || rawPath.Contains("%2f", StringComparison.OrdinalIgnoreCase) || rawPath.Contains("%5c", StringComparison.OrdinalIgnoreCase)
             || rawPath.Contains('\\') || rawPath.Contains("//", StringComparison.Ordinal) || !rawPath.StartsWith("/files/", StringComparison.OrdinalIgnoreCase)))

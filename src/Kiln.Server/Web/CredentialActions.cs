@@ -7,11 +7,15 @@ namespace Kiln.Server.Web;
 /// </summary>
 public static class CredentialActions
 {
-    /// <summary>The token request as a ready-to-paste curl command.</summary>
-    public static string CurlCommand(string baseUrl, string clientId, IReadOnlyList<string> scopes, string? secret) =>
+    /// <summary>
+    /// The token request as a ready-to-paste curl command. It never holds a secret (pasted, it would sit in the shell's
+    /// history and in <c>ps</c>): it reads <c>$FIREFLY_SERVICES_CLIENT_SECRET</c>, and a new secret is shown once, apart.
+    /// </summary>
+    public static string CurlCommand(string baseUrl, string clientId, IReadOnlyList<string> scopes) =>
         $"""
         curl -X POST '{baseUrl}/ims/token/v3' \
           -H 'Content-Type: application/x-www-form-urlencoded' \
-          -d "grant_type=client_credentials&client_id={clientId}&client_secret={secret ?? "$FIREFLY_SERVICES_CLIENT_SECRET"}&scope={string.Join(',', scopes)}"
+          --data-urlencode 'grant_type=client_credentials' --data-urlencode 'client_id={clientId}' \
+          --data-urlencode "client_secret=$FIREFLY_SERVICES_CLIENT_SECRET" --data-urlencode 'scope={string.Join(',', scopes)}'
         """;
 }

@@ -79,6 +79,19 @@ public sealed class CliTokenAndConfigureTests : IDisposable
         Assert.Equal(token, (await _cli.RunAsync("token")).Out.Trim());
     }
 
+    /// <summary>docs/security.md: an existing config directory that others can read is tightened to 0700.</summary>
+    [Fact]
+    public async Task Configure_tightens_an_existing_config_directory_to_0700()
+    {
+        _kiln.Start();
+        var dir = Path.Combine(_cli.ConfigHome, "kiln");
+        Directory.CreateDirectory(dir);
+        File.SetUnixFileMode(dir, (UnixFileMode)Convert.ToInt32("755", 8));
+        var r = await _cli.RunAsync("configure", "--from", Path.Combine(_kiln.DataDir, "demo-credential.json"), "--base-url", _kiln.BaseAddress.ToString());
+        Assert.True(r.Code == 0, r.ToString());
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(dir));
+    }
+
     [Fact]
     public async Task Configure_from_demo_credential_writes_a_0600_profile_that_later_commands_use()
     {

@@ -15,13 +15,20 @@ public sealed class AdminUsersTests : IDisposable
 
     public void Dispose() => _kiln.Dispose();
 
-    private static async Task<(int Code, string Out, string Err)> KilnAsync(params string[] args)
+    private static Task<(int Code, string Out, string Err)> KilnAsync(params string[] args) => KilnWithInputAsync(null, args);
+
+    private static async Task<(int Code, string Out, string Err)> KilnWithInputAsync(string? stdin, params string[] args)
     {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = stdin is not null, UseShellExecute = false };
         psi.ArgumentList.Add(KilnProcess.KilnDll);
         foreach (var a in args) psi.ArgumentList.Add(a);
         if (args.Contains("--data")) foreach (var a in TestDatabase.CliArgs(args[Array.IndexOf(args, "--data") + 1])) psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;
+        if (stdin is not null)
+        {
+            await p.StandardInput.WriteAsync(stdin);
+            p.StandardInput.Close();
+        }
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
@@ -124,5 +131,30 @@ public sealed class AdminUsersTests : IDisposable
         Assert.Equal(1, unknown.Code);
         var tooShort = await KilnAsync("admin", "reset-password", "--data", _kiln.DataDir, "--email", "ops@example.com", "--password", "short");
         Assert.Equal(1, tooShort.Code);
+    }
+
+    /// <summary>docs/security.md: a chosen password need not be on the command line (ps, shell history).</summary>
+    [Fact]
+    public async Task Create_user_and_reset_password_read_a_chosen_password_from_stdin_or_a_file()
+    {
+        _kiln.Start();
+        var created = await KilnWithInputAsync("stdin-password-1\n", "admin", "create-user", "--data", _kiln.DataDir, "--email", "in@example.com", "--password-stdin");
+        Assert.True(created.Code == 0, created.Err);
+        Assert.DoesNotContain("stdin-password-1", created.Out, StringComparison.Ordinal);
+        Assert.NotNull(await VerifyAsync("in@example.com", "stdin-password-1"));
+
+        var file = Path.Combine(_kiln.DataDir, "chosen-password");
+        await File.WriteAllTextAsync(file, "file-password-2\n");
+        var reset = await KilnAsync("admin", "reset-password", "--data", _kiln.DataDir, "--email", "in@example.com", "--password-file", file);
+        Assert.True(reset.Code == 0, reset.Err);
+        Assert.DoesNotContain("file-password-2", reset.Out, StringComparison.Ordinal);
+        Assert.Null(await VerifyAsync("in@example.com", "stdin-password-1"));
+        Assert.NotNull(await VerifyAsync("in@example.com", "file-password-2"));
+
+        var both = await KilnWithInputAsync("x\n", "admin", "reset-password", "--data", _kiln.DataDir, "--email", "in@example.com", "--password-stdin", "--password", "other-password-3");
+        Assert.Equal(1, both.Code);
+        var empty = await KilnWithInputAsync("", "admin", "reset-password", "--data", _kiln.DataDir, "--email", "in@example.com", "--password-stdin");
+        Assert.Equal(1, empty.Code);
+        Assert.NotNull(await VerifyAsync("in@example.com", "file-password-2"));
     }
 }

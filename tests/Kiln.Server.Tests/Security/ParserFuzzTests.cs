@@ -90,20 +90,21 @@ public sealed class ParserFuzzTests
             if (broken == "size" && op == ImageOperation.Fill && !isAsync) broken = null; // sync fill takes its size from the source
             var json = "{" + string.Join(",", fields.Select(f => $"\"{f.Key}\":{f.Value}")) + "}";
             var what = $"{Fuzz.Replay("size-seed", i)}: {op} async={isAsync} model={model} {json}";
-            ImageSpec spec;
+            Checked<ImageSpec> parsed;
             try
             {
-                spec = ImageRequestParser.Parse(JsonDocument.Parse(json).RootElement, op, isAsync, model);
-            }
-            catch (FireflyException e) when (e.Status == 422 && e.Errors is { Count: > 0 })
-            {
-                Assert.False(broken is null && model is null, $"{what}\nrefused a valid body: {JsonSerializer.Serialize(e.Errors)}");
-                continue;
+                parsed = ImageRequestParser.Parse(JsonDocument.Parse(json).RootElement, op, isAsync, model);
             }
             catch (Exception e)
             {
                 Assert.Fail($"{what}\n{e.GetType().Name} escaped the validator: {e}");
                 return;
+            }
+            if (parsed.Failed(out var refusal, out var spec))
+            {
+                Assert.True(refusal is { Status: 422, Errors.Count: > 0 }, $"{what}\nrefused with something other than a 422 listing its errors: {refusal}");
+                Assert.False(broken is null && model is null, $"{what}\nrefused a valid body: {JsonSerializer.Serialize(refusal.Errors)}");
+                continue;
             }
             Assert.True(broken is null, $"{what}\naccepted a body whose {broken} breaks the rules");
             if (spec.Width is { } sw && spec.Height is { } sh && SizeRules.Allowed(op, isAsync, spec.ModelVersion) is { } list)
