@@ -50,12 +50,6 @@ public sealed partial class UiSession : IDisposable
         return _http.PostAsync(path, new FormUrlEncodedContent(form));
     }
 
-    /// <summary>Loads a page (with the session's cookies) and returns its HTML.</summary>
-    public Task<string> GetStringAsync(string path) => _http.GetStringAsync(path);
-
-    /// <summary>Loads a page and returns the whole response.</summary>
-    public Task<HttpResponseMessage> GetAsync(string path) => _http.GetAsync(path);
-
     public static string CredentialPage(string orgId, string projectId, string credentialId) =>
         $"/console/projects/{orgId}/{projectId}/credentials/{credentialId}/details/oauthservertoserver";
 
