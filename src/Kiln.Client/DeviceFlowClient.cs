@@ -13,8 +13,8 @@ namespace Kiln.Client;
 public sealed record DeviceAuthorization(
     [property: JsonPropertyName("device_code")] string DeviceCode,
     [property: JsonPropertyName("user_code")] string UserCode,
-    [property: JsonPropertyName("verification_uri")] string VerificationUri,
-    [property: JsonPropertyName("verification_uri_complete")] string? VerificationUriComplete,
+    [property: JsonPropertyName("verification_uri")] Uri VerificationUri,
+    [property: JsonPropertyName("verification_uri_complete")] Uri? VerificationUriComplete,
     [property: JsonPropertyName("expires_in")] int ExpiresIn,
     [property: JsonPropertyName("interval")] int? Interval);
 
@@ -26,6 +26,9 @@ public sealed record DeviceAuthorization(
 /// <param name="options">The client options (IMS base URL, clock).</param>
 public class DeviceFlowClient(HttpClient http, KilnClientOptions options)
 {
+    /// <summary>For mocking frameworks: a client that must not be called unmocked.</summary>
+    protected DeviceFlowClient() : this(null!, new KilnClientOptions()) { }
+
     private Uri Ims => options.ImsBaseUrl ?? throw new InvalidOperationException("KilnClientOptions.ImsBaseUrl is not set: call UseKiln(baseUrl) or UseAdobe().");
 
     /// <summary>The grant type polled with.</summary>
