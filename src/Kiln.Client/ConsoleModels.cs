@@ -92,8 +92,8 @@ public sealed record ConsoleProject(
     [property: JsonPropertyName("title")] string? Title,
     [property: JsonPropertyName("description")] string? Description,
     [property: JsonPropertyName("type")] string? Type,
-    [property: JsonPropertyName("org_id")] JsonElement? OrgId,
-    [property: JsonPropertyName("date_created")] JsonElement? DateCreated,
+    [property: JsonPropertyName("org_id"), JsonConverter(typeof(Internal.StringOrNumberConverter))] string? OrgId,
+    [property: JsonPropertyName("date_created"), JsonConverter(typeof(Internal.StringOrNumberConverter))] string? DateCreated,
     [property: JsonPropertyName("metadata")] JsonElement? Metadata);
 
 /// <summary>The answer to creating a project.</summary>
@@ -124,19 +124,15 @@ public sealed record CreatedWorkspace(
     [property: JsonPropertyName("workspaceId")] string WorkspaceId);
 
 /// <summary>A credential of a workspace (docs/console.md#endpoints).</summary>
-/// <param name="IdWorkspace">Workspace id.</param>
-/// <param name="IdIntegration">Credential id.</param>
+/// <param name="WorkspaceId">Workspace id (<c>id_workspace</c>).</param>
+/// <param name="Id">Credential id (<c>id_integration</c>).</param>
 /// <param name="FlowType">Flow, <c>entp</c> for server-to-server.</param>
 /// <param name="IntegrationType">Type, <c>oauth_server_to_server</c>.</param>
 public sealed record WorkspaceCredential(
-    [property: JsonPropertyName("id_workspace")] JsonElement? IdWorkspace,
-    [property: JsonPropertyName("id_integration")] JsonElement IdIntegration,
+    [property: JsonPropertyName("id_workspace"), JsonConverter(typeof(Internal.StringOrNumberConverter))] string? WorkspaceId,
+    [property: JsonPropertyName("id_integration"), JsonConverter(typeof(Internal.StringOrNumberConverter))] string Id,
     [property: JsonPropertyName("flow_type")] string? FlowType,
-    [property: JsonPropertyName("integration_type")] string? IntegrationType)
-{
-    /// <summary>The credential id as a string.</summary>
-    [JsonIgnore] public string Id => IdIntegration.ValueKind == JsonValueKind.String ? IdIntegration.GetString()! : IdIntegration.GetRawText();
-}
+    [property: JsonPropertyName("integration_type")] string? IntegrationType);
 
 /// <summary>The answer to creating an OAuth server-to-server credential.</summary>
 /// <param name="Id">Credential id.</param>

@@ -20,29 +20,43 @@ public sealed record ImageSize(int Width, int Height)
     }
 }
 
-/// <summary>An input image: a URL, or the id of an upload (<see cref="FireflyClient.UploadAsync"/>).</summary>
-/// <param name="Url">A pre-signed URL.</param>
-/// <param name="UploadId">An upload id.</param>
-public sealed record ImageSource(string? Url = null, string? UploadId = null)
+/// <summary>
+/// An image, wherever one is named: an input (<c>{"source":{"url"}}</c> or <c>{"source":{"uploadId"}}</c>), a style or
+/// structure reference, or an output (<c>{"url"}</c>). Make one with <see cref="FromUpload"/> or <see cref="FromUrl"/>.
+/// </summary>
+[JsonConverter(typeof(Internal.ImageReferenceConverter))]
+public sealed record ImageReference
 {
+    /// <summary>A pre-signed URL (inputs from storage, and every output).</summary>
+    public Uri? Url { get; init; }
+
+    /// <summary>The id of an upload (<see cref="FireflyClient.UploadAsync"/>).</summary>
+    public string? UploadId { get; init; }
+
     /// <summary>An uploaded image.</summary>
     /// <param name="uploadId">The upload id.</param>
-    public static ImageSource Upload(string uploadId) => new(UploadId: uploadId);
+    public static ImageReference FromUpload(string uploadId) => new() { UploadId = uploadId ?? throw new ArgumentNullException(nameof(uploadId)) };
+
+    /// <summary>An image at a URL.</summary>
+    /// <param name="url">The URL.</param>
+    public static ImageReference FromUrl(Uri url) => new() { Url = url ?? throw new ArgumentNullException(nameof(url)) };
 }
 
-/// <summary>A mask.</summary>
+/// <summary>A mask: the area to fill, or to keep (<c>{"source":{...},"invert"}</c> on the wire).</summary>
 /// <param name="Source">The mask image.</param>
 /// <param name="Invert">Invert it.</param>
-public sealed record MaskInput(ImageSource Source, bool? Invert = null);
+[JsonConverter(typeof(Internal.ImageMaskConverter))]
+public sealed record ImageMask(ImageReference Source, bool? Invert = null);
 
-/// <summary>The <c>image</c> member of similar, expand, fill and object composite.</summary>
-/// <param name="Source">The image.</param>
-/// <param name="Mask">A mask (sync fill; deprecated elsewhere).</param>
-public sealed record ImageInput(ImageSource Source, MaskInput? Mask = null);
-
-/// <summary>An image reference for style or structure.</summary>
-/// <param name="Source">The image.</param>
-public sealed record ImageReference(ImageSource Source);
+/// <summary>A content class: photo or art.</summary>
+[JsonConverter(typeof(Internal.LowerCaseEnumConverter<ContentClass>))]
+public enum ContentClass
+{
+    /// <summary><c>photo</c>.</summary>
+    Photo,
+    /// <summary><c>art</c>.</summary>
+    Art,
+}
 
 /// <summary>Style options.</summary>
 /// <param name="Presets">Style presets.</param>
@@ -92,8 +106,8 @@ public sealed record GenerateImagesRequest : ImageOperationRequest
     public required string Prompt { get; init; }
     /// <summary>What to avoid.</summary>
     public string? NegativePrompt { get; init; }
-    /// <summary><c>photo</c> or <c>art</c>.</summary>
-    public string? ContentClass { get; init; }
+    /// <summary>Photo or art.</summary>
+    public ContentClass? ContentClass { get; init; }
     /// <summary>Style.</summary>
     public StyleOptions? Style { get; init; }
     /// <summary>Structure reference.</summary>
@@ -114,7 +128,7 @@ public sealed record GenerateImagesRequest : ImageOperationRequest
 public sealed record GenerateSimilarImagesRequest : ImageOperationRequest
 {
     /// <summary>The reference image (required).</summary>
-    public required ImageInput Image { get; init; }
+    public required ImageReference Image { get; init; }
     /// <summary>Tileable output (sync only).</summary>
     public bool? Tileable { get; init; }
 }
@@ -123,11 +137,11 @@ public sealed record GenerateSimilarImagesRequest : ImageOperationRequest
 public sealed record ExpandImageRequest : ImageOperationRequest
 {
     /// <summary>The image to expand (required).</summary>
-    public required ImageInput Image { get; init; }
+    public required ImageReference Image { get; init; }
     /// <summary>Optional prompt.</summary>
     public string? Prompt { get; init; }
     /// <summary>Optional mask (async).</summary>
-    public MaskInput? Mask { get; init; }
+    public ImageMask? Mask { get; init; }
     /// <summary>Where the source goes.</summary>
     public Placement? Placement { get; init; }
 }
@@ -136,9 +150,9 @@ public sealed record ExpandImageRequest : ImageOperationRequest
 public sealed record FillImageRequest : ImageOperationRequest
 {
     /// <summary>The image (required).</summary>
-    public required ImageInput Image { get; init; }
+    public required ImageReference Image { get; init; }
     /// <summary>The area to fill (async: top-level, required).</summary>
-    public MaskInput? Mask { get; init; }
+    public ImageMask? Mask { get; init; }
     /// <summary>Optional prompt.</summary>
     public string? Prompt { get; init; }
     /// <summary>What to avoid.</summary>
@@ -153,31 +167,27 @@ public sealed record ObjectCompositeRequest : ImageOperationRequest
     /// <summary>The scene prompt (required).</summary>
     public required string Prompt { get; init; }
     /// <summary>The object image (required).</summary>
-    public required ImageInput Image { get; init; }
+    public required ImageReference Image { get; init; }
     /// <summary>Optional mask.</summary>
-    public MaskInput? Mask { get; init; }
-    /// <summary><c>photo</c> or <c>art</c>.</summary>
-    public string? ContentClass { get; init; }
+    public ImageMask? Mask { get; init; }
+    /// <summary>Photo or art.</summary>
+    public ContentClass? ContentClass { get; init; }
     /// <summary>Style.</summary>
     public StyleOptions? Style { get; init; }
     /// <summary>Where the object goes.</summary>
     public Placement? Placement { get; init; }
 }
 
-/// <summary>An output image URL (pre-signed, about 1 hour).</summary>
-/// <param name="Url">The URL.</param>
-public sealed record ImageRef(string Url);
-
 /// <summary>One output.</summary>
 /// <param name="Seed">The seed that reproduces it.</param>
 /// <param name="Image">Where to download it.</param>
-public sealed record OutputImage(long Seed, ImageRef Image);
+public sealed record OutputImage(long Seed, ImageReference Image);
 
 /// <summary>The result of an image operation (docs/firefly.md#responses).</summary>
 /// <param name="Size">The output size.</param>
 /// <param name="Outputs">The images.</param>
 /// <param name="ContentClass">The detected or requested class.</param>
-public sealed record ImagesResponse(ImageSize Size, IReadOnlyList<OutputImage> Outputs, string? ContentClass = null)
+public sealed record ImagesResponse(ImageSize Size, IReadOnlyList<OutputImage> Outputs, ContentClass? ContentClass = null)
 {
     /// <summary>The prompt had denied words.</summary>
     public bool? PromptHasDeniedWords { get; init; }
@@ -193,18 +203,38 @@ public sealed record FireflyJob(string JobId, Uri StatusUrl, Uri CancelUrl);
 
 /// <summary>A job status (docs/firefly.md#responses).</summary>
 /// <param name="JobId">The job.</param>
-/// <param name="Status"><c>pending</c>, <c>running</c>, <c>succeeded</c>, <c>failed</c> or <c>canceled</c>.</param>
+/// <param name="Status">Pending, running, succeeded, failed, canceled or timeout.</param>
 /// <param name="Progress">Percent, when reported.</param>
 /// <param name="Result">The images, on success.</param>
-public sealed record FireflyJobStatus(string JobId, string Status, double? Progress = null, ImagesResponse? Result = null)
+public sealed record FireflyJobStatus(string JobId, FireflyJobState Status, double? Progress = null, ImagesResponse? Result = null)
 {
     /// <summary>The error code of a failed job.</summary>
     [JsonPropertyName("error_code")] public string? ErrorCode { get; init; }
     /// <summary>The message of a failed job.</summary>
     public string? Message { get; init; }
 
-    /// <summary>True for succeeded, failed, canceled (either spelling) and timeout.</summary>
-    [JsonIgnore] public bool IsTerminal => Status is "succeeded" or "failed" or "canceled" or "cancelled" or "timeout";
+    /// <summary>True for succeeded, failed, canceled and timeout.</summary>
+    [JsonIgnore] public bool IsTerminal => Status is FireflyJobState.Succeeded or FireflyJobState.Failed or FireflyJobState.Canceled or FireflyJobState.Timeout;
+}
+
+/// <summary>The state of an async job (the wire's <c>status</c>; both spellings of canceled read as <see cref="Canceled"/>).</summary>
+[JsonConverter(typeof(Internal.LowerCaseEnumConverter<FireflyJobState>))]
+public enum FireflyJobState
+{
+    /// <summary>A status this client does not know.</summary>
+    Unknown,
+    /// <summary><c>pending</c>.</summary>
+    Pending,
+    /// <summary><c>running</c>.</summary>
+    Running,
+    /// <summary><c>succeeded</c>.</summary>
+    Succeeded,
+    /// <summary><c>failed</c>.</summary>
+    Failed,
+    /// <summary><c>canceled</c> or <c>cancelled</c>.</summary>
+    Canceled,
+    /// <summary><c>timeout</c>.</summary>
+    Timeout,
 }
 
 /// <summary>A progress report while waiting for a job.</summary>
@@ -213,4 +243,4 @@ public sealed record FireflyJobStatus(string JobId, string Status, double? Progr
 /// <param name="Percent">The last reported percent, if any.</param>
 /// <param name="Elapsed">Time since waiting began.</param>
 /// <param name="FailedPolls">Polls that failed transiently so far (the wait went on).</param>
-public sealed record JobProgress(string JobId, string Status, double? Percent, TimeSpan Elapsed, int FailedPolls);
+public sealed record JobProgress(string JobId, FireflyJobState Status, double? Percent, TimeSpan Elapsed, int FailedPolls);

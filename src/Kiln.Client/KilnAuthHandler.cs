@@ -23,28 +23,36 @@ public sealed class KilnAuthHandler : DelegatingHandler
     /// <param name="tokens">The token provider.</param>
     /// <param name="options">The client options (for the API key).</param>
     public KilnAuthHandler(ServerToServerTokenProvider tokens, IOptions<KilnClientOptions> options)
+        : this(tokens, (options ?? throw new ArgumentNullException(nameof(options))).Value) { }
+
+    /// <summary>Creates the handler.</summary>
+    /// <param name="tokens">The token provider.</param>
+    /// <param name="options">The client options (for the API key).</param>
+    public KilnAuthHandler(ServerToServerTokenProvider tokens, KilnClientOptions options)
     {
+        ArgumentNullException.ThrowIfNull(tokens);
+        ArgumentNullException.ThrowIfNull(options);
         _tokens = tokens;
-        _options = options.Value;
+        _options = options;
     }
 
     /// <inheritdoc />
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(request);
         if (request.Options.TryGetValue(AnonymousOption, out var anonymous) && anonymous)
-            return await base.SendAsync(request, cancellationToken);
+            return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
         request.Options.TryGetValue(ScopesOption, out var scopes);
-        var token = await _tokens.GetTokenAsync(scopes, cancellationToken);
-        if (!token.IsSuccess) throw new KilnAuthenticationException(token);
-        Apply(request, token.AccessToken!);
-        var response = await base.SendAsync(request, cancellationToken);
+        var token = await _tokens.TryGetTokenAsync(scopes, cancellationToken).ConfigureAwait(false);
+        Apply(request, token.EnsureSuccess());
+        var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
         if (response.StatusCode != HttpStatusCode.Unauthorized) return response;
 
-        var renewed = await _tokens.RenewAsync(token.AccessToken, scopes, cancellationToken);
+        var renewed = await _tokens.TryRenewAsync(token.AccessToken, scopes, cancellationToken).ConfigureAwait(false);
         if (!renewed.IsSuccess || renewed.AccessToken == token.AccessToken) return response; // hand back the original 401
         response.Dispose();
         Apply(request, renewed.AccessToken!);
-        return await base.SendAsync(request, cancellationToken);
+        return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
     }
 
     private void Apply(HttpRequestMessage request, string token)

@@ -1,3 +1,6 @@
+using Kiln.Client.Internal;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace Kiln.Client;
@@ -9,7 +12,7 @@ namespace Kiln.Client;
 /// add fails: nothing changed; prove or store fails: the new secret is deleted again, the old one stays in use;
 /// the deadline passes: both secrets stay valid and the new one is stored; delete fails: both stay valid.
 /// </summary>
-public sealed class SecretRotator
+public class SecretRotator
 {
     private readonly ConsoleClient _console;
     private readonly ServerToServerTokenProvider _tokens;
@@ -20,11 +23,31 @@ public sealed class SecretRotator
     /// <param name="tokens">The provider; after the store step it is switched to the new secret.</param>
     /// <param name="options">The client options (clock, scopes).</param>
     public SecretRotator(ConsoleClient console, ServerToServerTokenProvider tokens, IOptions<KilnClientOptions> options)
+        : this(console, tokens, (options ?? throw new ArgumentNullException(nameof(options))).Value) { }
+
+    /// <summary>Creates the rotator.</summary>
+    /// <param name="console">The Console client (its token needs <c>manage_client_secrets</c>).</param>
+    /// <param name="tokens">The provider; after the store step it is switched to the new secret.</param>
+    /// <param name="options">The client options (clock, scopes).</param>
+    /// <param name="logger">Where each step is logged; none when null.</param>
+    public SecretRotator(ConsoleClient console, ServerToServerTokenProvider tokens, KilnClientOptions options, ILogger<SecretRotator>? logger = null)
     {
         _console = console;
         _tokens = tokens;
-        _options = options.Value;
+        _options = options;
+        _log = logger ?? (ILogger)NullLogger.Instance;
     }
+
+    /// <summary>For mocking frameworks.</summary>
+    protected SecretRotator()
+    {
+        _console = null!;
+        _tokens = null!;
+        _options = new KilnClientOptions();
+        _log = NullLogger.Instance;
+    }
+
+    private readonly ILogger _log;
 
     /// <summary>Raised on every step change, like the progress reports.</summary>
     public event EventHandler<RotationStep>? StepChanged;
@@ -32,12 +55,15 @@ public sealed class SecretRotator
     /// <summary>Runs the rotation.</summary>
     /// <param name="rotation">What to rotate.</param>
     /// <param name="progress">Receives every step.</param>
-    /// <param name="ct">Cancellation; a cancelled run leaves both secrets valid.</param>
-    public async Task<SecretRotationResult> RotateAsync(SecretRotationOptions rotation, IProgress<RotationStep>? progress = null, CancellationToken ct = default)
+    /// <param name="cancellationToken">Cancellation; a cancelled run leaves both secrets valid.</param>
+    public virtual async Task<SecretRotationResult> RotateAsync(SecretRotationOptions rotation, IProgress<RotationStep>? progress = null, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(rotation);
+        var ct = cancellationToken;
         void Report(RotationStepKind k, RotationStepStatus s, string m)
         {
             var step = new RotationStep(k, s, m);
+            Log.RotationStep(_log, rotation.CredentialId, k, s, m);
             progress?.Report(step);
             StepChanged?.Invoke(this, step);
         }
@@ -49,10 +75,10 @@ public sealed class SecretRotator
         NewClientSecret added;
         try
         {
-            before = await _console.ListSecretsAsync(org, cred, ct);
+            before = await _console.ListSecretsAsync(org, cred, ct).ConfigureAwait(false);
             if (rotation.OldSecretUuid is { } o && before.ClientSecrets.All(s => s.Uuid != o))
                 return Fail(RotationStepKind.AddSecret, $"Secret {o} is not a secret of credential {cred}.", "Check the uuid with `kiln secrets list`.", null, before);
-            added = await _console.AddSecretAsync(org, cred, ct);
+            added = await _console.AddSecretAsync(org, cred, ct).ConfigureAwait(false);
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
         {
@@ -67,21 +93,21 @@ public sealed class SecretRotator
 
         // 2. Prove.
         Report(RotationStepKind.ProveSecret, RotationStepStatus.Started, "Minting a token with the new secret");
-        var proof = await _tokens.RequestTokenAsync(added.ClientSecret, rotation.ProofScopes ?? _options.ConsoleScopes, ct);
+        var proof = await _tokens.TryRequestTokenAsync(added.ClientSecret, rotation.ProofScopes ?? _options.ConsoleScopes, ct).ConfigureAwait(false);
         if (!proof.IsSuccess)
         {
             Report(RotationStepKind.ProveSecret, RotationStepStatus.Failed, $"{proof.Error}: {proof.ErrorDescription}");
-            return await UndoAsync(org, cred, RotationStepKind.ProveSecret, $"The new secret could not mint a token ({proof.Error}: {proof.ErrorDescription}).", added, old, Report);
+            return await UndoAsync(org, cred, RotationStepKind.ProveSecret, $"The new secret could not mint a token ({proof.Error}: {proof.ErrorDescription}).", added, old, Report).ConfigureAwait(false);
         }
         Report(RotationStepKind.ProveSecret, RotationStepStatus.Succeeded, "The new secret mints tokens");
 
         // 3. Store.
         Report(RotationStepKind.StoreSecret, RotationStepStatus.Started, "Handing the new secret to the secret store");
-        try { await rotation.Store.SaveAsync(added.ClientSecret, ct); }
+        try { await rotation.Store.SaveAsync(added.ClientSecret, ct).ConfigureAwait(false); }
         catch (Exception e)
         {
             Report(RotationStepKind.StoreSecret, RotationStepStatus.Failed, e.Message);
-            return await UndoAsync(org, cred, RotationStepKind.StoreSecret, "The secret store failed: " + e.Message, added, old, Report);
+            return await UndoAsync(org, cred, RotationStepKind.StoreSecret, "The secret store failed: " + e.Message, added, old, Report).ConfigureAwait(false);
         }
         _tokens.SetSecrets([added.ClientSecret]);
         Report(RotationStepKind.StoreSecret, RotationStepStatus.Succeeded, "The new secret is stored and in use here");
@@ -93,7 +119,7 @@ public sealed class SecretRotator
         while (true)
         {
             string? busy;
-            try { busy = await BusyAsync(org, cred, old, rotation.IdleWindow, ct); }
+            try { busy = await BusyAsync(org, cred, old, rotation.IdleWindow, ct).ConfigureAwait(false); }
             catch (HttpRequestException e) { busy = "status unknown: " + e.Message; } // a failed poll is not fatal
             if (busy is null) break;
             if (clock.GetUtcNow() >= deadline)
@@ -104,7 +130,7 @@ public sealed class SecretRotator
                     $"Restart or reconfigure the applications still using the old secret, then delete it: `kiln secrets delete {string.Join(' ', old)}`.", added.Uuid, null, old);
             }
             Report(RotationStepKind.WaitForIdle, RotationStepStatus.Waiting, busy);
-            try { await Task.Delay(rotation.PollInterval, clock, ct); }
+            try { await Task.Delay(rotation.PollInterval, clock, ct).ConfigureAwait(false); }
             catch (OperationCanceledException)
             {
                 return Fail(RotationStepKind.WaitForIdle, "Cancelled while waiting. Both secrets stay valid; the new one is stored.",
@@ -118,7 +144,7 @@ public sealed class SecretRotator
         foreach (var uuid in old)
         {
             Report(RotationStepKind.DeleteOldSecret, RotationStepStatus.Started, $"Deleting old secret {uuid}");
-            try { await _console.DeleteSecretAsync(org, cred, uuid, ct: ct); }
+            try { await _console.DeleteSecretAsync(org, cred, uuid, cancellationToken: ct).ConfigureAwait(false); }
             catch (KilnApiException e) when (e.StatusCode == System.Net.HttpStatusCode.NotFound)
             {
                 Report(RotationStepKind.DeleteOldSecret, RotationStepStatus.Succeeded, $"Old secret {uuid} was already gone");
@@ -148,7 +174,7 @@ public sealed class SecretRotator
     /// <summary>A description of why an old secret is not idle yet, or null when all are idle.</summary>
     private async Task<string?> BusyAsync(string org, string cred, IReadOnlyList<string> old, TimeSpan window, CancellationToken ct)
     {
-        var list = await _console.ListSecretsAsync(org, cred, ct);
+        var list = await _console.ListSecretsAsync(org, cred, ct).ConfigureAwait(false);
         var now = _options.TimeProvider.GetUtcNow();
         foreach (var s in list.ClientSecrets.Where(s => old.Contains(s.Uuid)))
             if (s.LastUsedAt is { } used && now - used < window)
@@ -162,7 +188,7 @@ public sealed class SecretRotator
         report(RotationStepKind.Cleanup, RotationStepStatus.Started, $"Deleting the new secret {added.Uuid} again; the old secret stays in use");
         try
         {
-            await _console.DeleteSecretAsync(org, cred, added.Uuid, ct: CancellationToken.None);
+            await _console.DeleteSecretAsync(org, cred, added.Uuid, cancellationToken: CancellationToken.None).ConfigureAwait(false);
         }
         catch (HttpRequestException e)
         {

@@ -7,12 +7,12 @@ public interface ISecretStore
 {
     /// <summary>Stores <paramref name="clientSecret"/> as the secret in use. Must be durable when it returns.</summary>
     /// <param name="clientSecret">The new secret.</param>
-    /// <param name="ct">Cancellation.</param>
-    Task SaveAsync(string clientSecret, CancellationToken ct);
+    /// <param name="cancellationToken">Cancellation.</param>
+    Task SaveAsync(string clientSecret, CancellationToken cancellationToken);
 
     /// <summary>The stored secret, or null when none is stored.</summary>
-    /// <param name="ct">Cancellation.</param>
-    Task<string?> LoadAsync(CancellationToken ct);
+    /// <param name="cancellationToken">Cancellation.</param>
+    Task<string?> LoadAsync(CancellationToken cancellationToken);
 }
 
 /// <summary>A file that holds only the secret, written atomically (temp file + rename) with mode 0600.</summary>
@@ -23,11 +23,11 @@ public sealed class FileSecretStore(string path) : ISecretStore
     public string Path { get; } = path;
 
     /// <inheritdoc />
-    public Task SaveAsync(string clientSecret, CancellationToken ct) => SecureFiles.WriteAtomicAsync(Path, clientSecret + "\n", ct);
+    public Task SaveAsync(string clientSecret, CancellationToken cancellationToken) => SecureFiles.WriteAtomicAsync(Path, clientSecret + "\n", cancellationToken);
 
     /// <inheritdoc />
-    public async Task<string?> LoadAsync(CancellationToken ct) =>
-        File.Exists(Path) ? (await File.ReadAllTextAsync(Path, ct)).Trim() is { Length: > 0 } s ? s : null : null;
+    public async Task<string?> LoadAsync(CancellationToken cancellationToken) =>
+        File.Exists(Path) ? (await File.ReadAllTextAsync(Path, cancellationToken).ConfigureAwait(false)).Trim() is { Length: > 0 } s ? s : null : null;
 }
 
 /// <summary>
@@ -45,22 +45,22 @@ public sealed class EnvFileSecretStore(string path, string key = "FIREFLY_SERVIC
     public string Key { get; } = key;
 
     /// <inheritdoc />
-    public async Task SaveAsync(string clientSecret, CancellationToken ct)
+    public async Task SaveAsync(string clientSecret, CancellationToken cancellationToken)
     {
-        var lines = File.Exists(Path) ? [.. await File.ReadAllLinesAsync(Path, ct)] : new List<string>();
+        var lines = File.Exists(Path) ? [.. await File.ReadAllLinesAsync(Path, cancellationToken).ConfigureAwait(false)] : new List<string>();
         var line = $"{Key}={clientSecret}";
         var i = lines.FindIndex(l => l.StartsWith(Key + "=", StringComparison.Ordinal));
         if (i >= 0) lines[i] = line; else lines.Add(line);
         var text = new StringBuilder();
         foreach (var l in lines) text.Append(l).Append('\n');
-        await SecureFiles.WriteAtomicAsync(Path, text.ToString(), ct);
+        await SecureFiles.WriteAtomicAsync(Path, text.ToString(), cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
-    public async Task<string?> LoadAsync(CancellationToken ct)
+    public async Task<string?> LoadAsync(CancellationToken cancellationToken)
     {
         if (!File.Exists(Path)) return null;
-        foreach (var l in await File.ReadAllLinesAsync(Path, ct))
+        foreach (var l in await File.ReadAllLinesAsync(Path, cancellationToken).ConfigureAwait(false))
             if (l.StartsWith(Key + "=", StringComparison.Ordinal)) return l[(Key.Length + 1)..].Trim().Trim('"');
         return null;
     }
@@ -72,14 +72,14 @@ public sealed class EnvFileSecretStore(string path, string key = "FIREFLY_SERVIC
 public sealed class CallbackSecretStore(Func<string, CancellationToken, Task> save, Func<CancellationToken, Task<string?>>? load = null) : ISecretStore
 {
     /// <inheritdoc />
-    public Task SaveAsync(string clientSecret, CancellationToken ct) => save(clientSecret, ct);
+    public Task SaveAsync(string clientSecret, CancellationToken cancellationToken) => save(clientSecret, cancellationToken);
 
     /// <inheritdoc />
-    public Task<string?> LoadAsync(CancellationToken ct) => load is null ? Task.FromResult<string?>(null) : load(ct);
+    public Task<string?> LoadAsync(CancellationToken cancellationToken) => load is null ? Task.FromResult<string?>(null) : load(cancellationToken);
 }
 
 /// <summary>Owner-only files (0600), written atomically so a reader never sees half a secret.</summary>
-public static class SecureFiles
+internal static class SecureFiles
 {
     /// <summary>Writes <paramref name="content"/> to a temp file with mode 0600 in the same directory, then renames it over <paramref name="path"/>.</summary>
     /// <param name="path">The target file.</param>
@@ -95,10 +95,11 @@ public static class SecureFiles
         if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         try
         {
-            await using (var fs = new FileStream(temp, options))
+            var fs = new FileStream(temp, options);
+            await using (fs.ConfigureAwait(false))
             {
-                await fs.WriteAsync(Encoding.UTF8.GetBytes(content), ct);
-                await fs.FlushAsync(ct);
+                await fs.WriteAsync(Encoding.UTF8.GetBytes(content), ct).ConfigureAwait(false);
+                await fs.FlushAsync(ct).ConfigureAwait(false);
                 fs.Flush(flushToDisk: true);
             }
             File.Move(temp, full, overwrite: true);

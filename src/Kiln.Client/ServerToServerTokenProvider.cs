@@ -1,4 +1,7 @@
+using System.Diagnostics;
 using Kiln.Client.Internal;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace Kiln.Client;
@@ -8,8 +11,9 @@ namespace Kiln.Client;
 /// ahead of expiry while the valid token keeps being served, one request for any number of concurrent callers,
 /// failures never cached as tokens but followed by a capped exponential backoff (or the server's <c>Retry-After</c>),
 /// and fallback across several configured secrets. Every clock read goes through <see cref="KilnClientOptions.TimeProvider"/>.
+/// Disposing it stops background renewals. Logs (category <c>Kiln.Client.ServerToServerTokenProvider</c>) never contain a secret or a token.
 /// </summary>
-public sealed class ServerToServerTokenProvider
+public sealed class ServerToServerTokenProvider : IAsyncDisposable, IDisposable
 {
     /// <summary>The name of the <see cref="HttpClient"/> used for token requests (add handlers to it through DI).</summary>
     public const string HttpClientName = "Kiln.Ims";
@@ -17,7 +21,9 @@ public sealed class ServerToServerTokenProvider
     private readonly Func<HttpClient> _http;
     private readonly KilnClientOptions _options;
     private readonly TimeProvider _clock;
-    private readonly Lock _gate = new();
+    private readonly object _gate = new();
+    private readonly ILogger _log;
+    private readonly CancellationTokenSource _disposed = new();
     private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
     private string[] _secrets;
     private int _current;
@@ -36,21 +42,28 @@ public sealed class ServerToServerTokenProvider
     /// <summary>Creates a provider that sends token requests through <paramref name="imsHttp"/>.</summary>
     /// <param name="imsHttp">The HTTP client for IMS (its base address is ignored; <see cref="KilnClientOptions.ImsBaseUrl"/> is used).</param>
     /// <param name="options">The client options.</param>
-    public ServerToServerTokenProvider(HttpClient imsHttp, KilnClientOptions options) : this(() => imsHttp, options) { }
+    /// <param name="logger">Where events go (token fetch, renewal, fallback, backoff); none when null.</param>
+    public ServerToServerTokenProvider(HttpClient imsHttp, KilnClientOptions options, ILogger<ServerToServerTokenProvider>? logger = null)
+        : this(() => imsHttp, options, logger) { }
 
     /// <summary>Creates a provider for dependency injection.</summary>
     /// <param name="factory">Supplies the <see cref="HttpClientName"/> client.</param>
     /// <param name="options">The client options.</param>
-    public ServerToServerTokenProvider(IHttpClientFactory factory, IOptions<KilnClientOptions> options)
-        : this(() => factory.CreateClient(HttpClientName), options.Value) { }
+    /// <param name="logger">Where events go.</param>
+    public ServerToServerTokenProvider(IHttpClientFactory factory, IOptions<KilnClientOptions> options, ILogger<ServerToServerTokenProvider>? logger = null)
+        : this(() => (factory ?? throw new ArgumentNullException(nameof(factory))).CreateClient(HttpClientName), (options ?? throw new ArgumentNullException(nameof(options))).Value, logger) { }
 
-    private ServerToServerTokenProvider(Func<HttpClient> http, KilnClientOptions options)
+    internal ServerToServerTokenProvider(Func<HttpClient> http, KilnClientOptions options, ILogger? logger)
     {
+        ArgumentNullException.ThrowIfNull(options);
         _http = http;
         _options = options;
         _clock = options.TimeProvider;
         _secrets = [.. options.ClientSecrets];
+        _log = logger ?? NullLogger.Instance;
     }
+
+    private Uri ImsBase => _options.ImsBaseUrl ?? throw new InvalidOperationException("KilnClientOptions.ImsBaseUrl is not set: call UseKiln(baseUrl) or UseAdobe().");
 
     /// <summary>Which configured secret (0-based) mints tokens now.</summary>
     public int CurrentSecretIndex => Volatile.Read(ref _current);
@@ -75,33 +88,60 @@ public sealed class ServerToServerTokenProvider
     }
 
     /// <summary>
-    /// A token for <paramref name="scopes"/> (default <see cref="KilnClientOptions.Scopes"/>). Served from the cache while valid;
-    /// inside the refresh window the cached token is returned and a renewal starts in the background.
+    /// A token for <paramref name="scopes"/> (default <see cref="KilnClientOptions.Scopes"/>), or <see cref="KilnAuthenticationException"/>.
+    /// Served from the cache while valid; inside the refresh window the cached token is returned and a renewal starts in the background.
     /// </summary>
     /// <param name="scopes">Comma-separated scopes, or null for the default.</param>
-    /// <param name="ct">Cancels this caller's wait only; a shared request keeps running for the others.</param>
-    public Task<TokenResult> GetTokenAsync(string? scopes = null, CancellationToken ct = default) => GetAsync(scopes, null, ct);
+    /// <param name="cancellationToken">Cancels this caller's wait only; a shared request keeps running for the others.</param>
+    /// <exception cref="KilnAuthenticationException">No token could be obtained (status, error code and retry delay inside).</exception>
+    public async Task<TokenResult> GetTokenAsync(string? scopes = null, CancellationToken cancellationToken = default)
+    {
+        var result = await GetAsync(scopes, null, cancellationToken).ConfigureAwait(false);
+        result.EnsureSuccess();
+        return result;
+    }
+
+    /// <summary>Like <see cref="GetTokenAsync"/>, but a failure is returned as a <see cref="TokenResult"/> instead of thrown.</summary>
+    /// <param name="scopes">Comma-separated scopes, or null for the default.</param>
+    /// <param name="cancellationToken">Cancels this caller's wait only.</param>
+    public Task<TokenResult> TryGetTokenAsync(string? scopes = null, CancellationToken cancellationToken = default) => GetAsync(scopes, null, cancellationToken);
 
     /// <summary>
     /// Forced renewal after a resource server rejected <paramref name="rejectedToken"/> with 401. If another caller already
-    /// renewed it, the newer token is returned without a request.
+    /// renewed it, the newer token is returned without a request. A failure is returned, not thrown.
     /// </summary>
     /// <param name="rejectedToken">The token that got 401 (null renews unconditionally).</param>
     /// <param name="scopes">Comma-separated scopes, or null for the default.</param>
-    /// <param name="ct">Cancels this caller's wait.</param>
-    public Task<TokenResult> RenewAsync(string? rejectedToken, string? scopes = null, CancellationToken ct = default) =>
-        GetAsync(scopes, rejectedToken ?? "", ct);
+    /// <param name="cancellationToken">Cancels this caller's wait.</param>
+    public Task<TokenResult> TryRenewAsync(string? rejectedToken, string? scopes = null, CancellationToken cancellationToken = default) =>
+        GetAsync(scopes, rejectedToken ?? "", cancellationToken);
 
-    /// <summary>Mints one token with the given secret, bypassing the cache (used to prove a new secret works).</summary>
+    /// <summary>Mints one token with the given secret, bypassing the cache (used to prove a new secret works). A failure is returned, not thrown.</summary>
     /// <param name="clientSecret">The secret to try.</param>
     /// <param name="scopes">Comma-separated scopes, or null for the default.</param>
-    /// <param name="ct">Cancellation.</param>
-    public Task<TokenResult> RequestTokenAsync(string clientSecret, string? scopes = null, CancellationToken ct = default) =>
-        ImsTokenClient.MintAsync(_http(), _options.ImsBaseUrl, _options.ClientId, clientSecret,
-            HttpHelpers.CanonicalScopes(scopes ?? _options.Scopes), _clock, -1, ct);
+    /// <param name="cancellationToken">Cancellation.</param>
+    public Task<TokenResult> TryRequestTokenAsync(string clientSecret, string? scopes = null, CancellationToken cancellationToken = default) =>
+        ImsTokenClient.MintAsync(_http(), ImsBase, _options.ClientId, clientSecret,
+            HttpHelpers.CanonicalScopes(scopes ?? _options.Scopes), _clock, -1, cancellationToken);
+
+    /// <summary>Stops background renewals; a later call fails with <see cref="ObjectDisposedException"/>.</summary>
+    public ValueTask DisposeAsync()
+    {
+        Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Stops background renewals.</summary>
+    public void Dispose()
+    {
+        if (_disposed.IsCancellationRequested) return;
+        _disposed.Cancel();
+        _disposed.Dispose();
+    }
 
     private async Task<TokenResult> GetAsync(string? requestedScopes, string? rejected, CancellationToken ct)
     {
+        ObjectDisposedException.ThrowIf(_disposed.IsCancellationRequested, this);
         if (_options.AccessToken is { Length: > 0 } fixedToken)
             return rejected == fixedToken
                 ? TokenResult.Failure("invalid_token", "the configured access token was rejected and cannot be renewed", 401)
@@ -115,7 +155,11 @@ public sealed class ServerToServerTokenProvider
             if (rejected is not null && (rejected.Length == 0 || e.Token?.AccessToken == rejected)) e.Token = null; // never serve a refused token
             if (e.Token is { } cached && now < UsableUntil(cached))
             {
-                if (now >= e.RefreshAt && e.Inflight is null && now >= e.NotBefore) e.Inflight = Start(e);
+                if (now >= e.RefreshAt && e.Inflight is null && now >= e.NotBefore)
+                {
+                    Log.RefreshingAhead(_log, _options.ClientId, scopes, cached.ExpiresAt);
+                    e.Inflight = Start(e);
+                }
                 return cached;
             }
             e.Token = null;
@@ -126,19 +170,29 @@ public sealed class ServerToServerTokenProvider
             }
             wait = e.Inflight;
         }
-        return await wait.WaitAsync(ct);
+        return await wait.WaitAsync(ct).ConfigureAwait(false);
     }
 
     private DateTimeOffset UsableUntil(TokenResult t) =>
         t.ExpiresAt == DateTimeOffset.MaxValue ? t.ExpiresAt : t.ExpiresAt - TimeSpan.FromSeconds(Math.Min(30, _options.RefreshBeforeExpiry.TotalSeconds));
 
-    private Task<TokenResult> Start(Entry e) => Task.Run(() => FetchAsync(e));
-
-    private async Task<TokenResult> FetchAsync(Entry e)
+    private Task<TokenResult> Start(Entry e)
     {
+        var stop = _disposed.Token;
+        return Task.Run(() => FetchAsync(e, stop), CancellationToken.None);
+    }
+
+    private async Task<TokenResult> FetchAsync(Entry e, CancellationToken stop)
+    {
+        using var activity = KilnDiagnostics.Source.StartActivity("Kiln.Token", ActivityKind.Client);
+        activity?.SetTag("kiln.client_id", _options.ClientId);
+        activity?.SetTag("kiln.scopes", e.Scopes);
+        Log.FetchingToken(_log, _options.ClientId, e.Scopes);
         TokenResult result;
-        try { result = await MintWithFallbackAsync(e.Scopes); }
+        try { result = await MintWithFallbackAsync(e.Scopes, stop).ConfigureAwait(false); }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested) { result = TokenResult.Failure("client_error", "the token provider was disposed"); }
         catch (Exception ex) { result = TokenResult.Failure("client_error", ex.Message); }
+        activity?.SetStatus(result.IsSuccess ? ActivityStatusCode.Ok : ActivityStatusCode.Error, result.Error);
         lock (_gate)
         {
             e.Inflight = null;
@@ -152,6 +206,7 @@ public sealed class ServerToServerTokenProvider
                 e.Failures = 0;
                 e.NotBefore = default;
                 e.LastFailure = null;
+                Log.TokenIssued(_log, _options.ClientId, e.Scopes, result.SecretIndex, result.ExpiresAt);
             }
             else
             {
@@ -162,12 +217,13 @@ public sealed class ServerToServerTokenProvider
                 e.NotBefore = now + backoff;
                 e.LastFailure = result;
                 result = result.WithRetryAfter(backoff);
+                Log.TokenFailed(_log, _options.ClientId, e.Scopes, result.Error, result.StatusCode, result.ErrorDescription, backoff, result.RequestId);
             }
         }
         return result;
     }
 
-    private async Task<TokenResult> MintWithFallbackAsync(string scopes)
+    private async Task<TokenResult> MintWithFallbackAsync(string scopes, CancellationToken stop)
     {
         var secrets = Volatile.Read(ref _secrets);
         var start = Math.Clamp(CurrentSecretIndex, 0, Math.Max(0, secrets.Length - 1));
@@ -175,19 +231,21 @@ public sealed class ServerToServerTokenProvider
         for (var i = 0; i < secrets.Length; i++)
         {
             var idx = (start + i) % secrets.Length;
-            var r = await ImsTokenClient.MintAsync(_http(), _options.ImsBaseUrl, _options.ClientId, secrets[idx], scopes, _clock, idx, CancellationToken.None);
+            var r = await ImsTokenClient.MintAsync(_http(), ImsBase, _options.ClientId, secrets[idx], scopes, _clock, idx, stop).ConfigureAwait(false);
             if (r.IsSuccess)
             {
                 SwitchTo(secrets, idx, last?.ErrorDescription);
                 return r;
             }
             if (!ImsTokenClient.SecretRejected(r)) return r;
+            if (i + 1 < secrets.Length) Log.SecretRejected(_log, _options.ClientId, idx, (start + i + 1) % secrets.Length);
             last = r;
         }
-        if (_options.SecretStore is { } store && await store.LoadAsync(CancellationToken.None) is { Length: > 0 } stored && !secrets.Contains(stored))
+        if (_options.SecretStore is { } store && await store.LoadAsync(stop).ConfigureAwait(false) is { Length: > 0 } stored && !secrets.Contains(stored))
         {
             var idx = secrets.Length;
-            var r = await ImsTokenClient.MintAsync(_http(), _options.ImsBaseUrl, _options.ClientId, stored, scopes, _clock, idx, CancellationToken.None);
+            Log.TryingStoredSecret(_log, _options.ClientId);
+            var r = await ImsTokenClient.MintAsync(_http(), ImsBase, _options.ClientId, stored, scopes, _clock, idx, stop).ConfigureAwait(false);
             if (r.IsSuccess)
             {
                 string[] grown = [.. secrets, stored];
@@ -204,6 +262,8 @@ public sealed class ServerToServerTokenProvider
     {
         if (idx < 0 || !ReferenceEquals(Volatile.Read(ref _secrets), secrets)) return;
         var old = Interlocked.Exchange(ref _current, idx);
-        if (old != idx) SecretFallback?.Invoke(this, new SecretFallbackEventArgs(old, idx, reason));
+        if (old == idx) return;
+        Log.SecretFallback(_log, _options.ClientId, old, idx, reason);
+        SecretFallback?.Invoke(this, new SecretFallbackEventArgs(old, idx, reason));
     }
 }

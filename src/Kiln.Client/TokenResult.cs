@@ -1,7 +1,8 @@
 namespace Kiln.Client;
 
 /// <summary>
-/// The outcome of a token request. Protocol failures (an OAuth error body, a 429) and transport failures
+/// The outcome of a token request, for the <c>TryGet</c> methods (<see cref="ServerToServerTokenProvider.TryGetTokenAsync"/>);
+/// <see cref="ServerToServerTokenProvider.GetTokenAsync"/> throws <see cref="KilnAuthenticationException"/> instead. Protocol failures (an OAuth error body, a 429) and transport failures
 /// (<c>transport_error</c>, so a background renewal can report them too) are failures here; misconfiguration throws.
 /// A failure is never cached as a token.
 /// </summary>
@@ -30,6 +31,9 @@ public sealed class TokenResult
     /// <summary>The HTTP status of a failed request (0 when none was received).</summary>
     public int StatusCode { get; private init; }
 
+    /// <summary>The <c>x-request-id</c> of the failed answer, when there was one.</summary>
+    public string? RequestId { get; private init; }
+
     /// <summary>How long to wait before the next attempt (from <c>Retry-After</c> or the backoff), when known.</summary>
     public TimeSpan? RetryAfter { get; private init; }
 
@@ -45,11 +49,15 @@ public sealed class TokenResult
     /// <param name="description">The error description.</param>
     /// <param name="statusCode">The HTTP status (0 for none).</param>
     /// <param name="retryAfter">When to try again, if known.</param>
-    public static TokenResult Failure(string error, string? description, int statusCode = 0, TimeSpan? retryAfter = null) =>
-        new() { Error = error, ErrorDescription = description, StatusCode = statusCode, RetryAfter = retryAfter };
+    /// <param name="requestId">The <c>x-request-id</c> of the answer, if any.</param>
+    public static TokenResult Failure(string error, string? description, int statusCode = 0, TimeSpan? retryAfter = null, string? requestId = null) =>
+        new() { Error = error, ErrorDescription = description, StatusCode = statusCode, RetryAfter = retryAfter, RequestId = requestId };
 
     internal TokenResult WithRetryAfter(TimeSpan? retryAfter) =>
-        new() { Error = Error, ErrorDescription = ErrorDescription, StatusCode = StatusCode, RetryAfter = retryAfter };
+        new() { Error = Error, ErrorDescription = ErrorDescription, StatusCode = StatusCode, RetryAfter = retryAfter, RequestId = RequestId };
+
+    /// <summary>The token, or <see cref="KilnAuthenticationException"/> for a failure.</summary>
+    public string EnsureSuccess() => AccessToken ?? throw new KilnAuthenticationException(this);
 
     /// <inheritdoc />
     public override string ToString() => IsSuccess ? $"token (secret #{SecretIndex}, expires {ExpiresAt:O})" : $"{Error}: {ErrorDescription}";
@@ -61,14 +69,3 @@ public sealed class TokenResult
 /// <param name="Reason">The IMS error description for the rejected secret.</param>
 public sealed record SecretFallbackEventArgs(int FromIndex, int ToIndex, string? Reason);
 
-/// <summary>Thrown by <see cref="KilnAuthHandler"/> when no token can be obtained, so no request goes out without one.</summary>
-public sealed class KilnAuthenticationException : HttpRequestException
-{
-    /// <summary>Creates the exception from the failed token result.</summary>
-    /// <param name="result">The failure.</param>
-    public KilnAuthenticationException(TokenResult result)
-        : base($"Could not obtain an access token: {result.Error}: {result.ErrorDescription}") => Result = result;
-
-    /// <summary>The token failure.</summary>
-    public TokenResult Result { get; }
-}

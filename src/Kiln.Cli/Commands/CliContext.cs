@@ -95,6 +95,7 @@ public sealed class CliContext : IAsyncDisposable
         services.AddKilnClient(o =>
         {
             if (baseUrl is not null) o.UseKiln(baseUrl);
+            else o.UseAdobe();
             o.ClientId = clientId;
             if (secret is not null) o.ClientSecrets.Add(secret);
             else o.AccessToken = token;
@@ -124,6 +125,7 @@ public sealed class CliContext : IAsyncDisposable
         catch (CliUsageException e) { return Fail(UsageError, e.Message, e, verbose); }
         catch (Microsoft.Extensions.Options.OptionsValidationException e) { return Fail(UsageError, "Invalid configuration: " + string.Join(" ", e.Failures), e, verbose); }
         catch (KilnAuthenticationException e) { return Fail(ApiError, $"Authentication failed: {e.Result.Error}: {e.Result.ErrorDescription}", e, verbose); }
+        catch (FireflyJobFailedException e) { return Fail(ApiError, $"Job {e.JobId} ended as {e.JobStatus.ToString().ToLowerInvariant()}: {e.ErrorCode}: {e.ApiMessage}", e, verbose, e.Body); }
         catch (KilnApiException e) { return Fail(ApiError, e.Message, e, verbose, e.Body); }
         catch (HttpRequestException e) { return Fail(ApiError, "Request failed: " + e.Message, e, verbose); }
         catch (TimeoutException e) { return Fail(ApiError, e.Message, e, verbose); }

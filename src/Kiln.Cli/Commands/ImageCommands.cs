@@ -23,7 +23,7 @@ public static class ImageCommands
         var cmd = Common(new Command("generate", "Generate images from a prompt") { prompt, contentClass, negative, model });
         cmd.SetAction((parse, ct) => CliContext.RunAsync(parse, ctx => RunAsync(ctx, new GenerateImagesRequest
         {
-            Prompt = parse.GetValue(prompt)!, ContentClass = parse.GetValue(contentClass), NegativePrompt = parse.GetValue(negative),
+            Prompt = parse.GetValue(prompt)!, ContentClass = ContentClassOf(parse.GetValue(contentClass)), NegativePrompt = parse.GetValue(negative),
             ModelVersion = parse.GetValue(model), NumVariations = parse.GetValue(Variations), Seeds = SeedsOf(parse), Size = SizeOf(parse),
         }), ct));
         return cmd;
@@ -35,7 +35,7 @@ public static class ImageCommands
         var cmd = Common(new Command("similar", "Generate images similar to a reference") { image });
         cmd.SetAction((parse, ct) => CliContext.RunAsync(parse, async ctx => await RunAsync(ctx, new GenerateSimilarImagesRequest
         {
-            Image = new ImageInput(await SourceAsync(ctx, parse.GetValue(image)!)), NumVariations = parse.GetValue(Variations), Seeds = SeedsOf(parse), Size = SizeOf(parse),
+            Image = (await SourceAsync(ctx, parse.GetValue(image)!)), NumVariations = parse.GetValue(Variations), Seeds = SeedsOf(parse), Size = SizeOf(parse),
         }), ct));
         return cmd;
     }
@@ -47,7 +47,7 @@ public static class ImageCommands
         var cmd = Common(new Command("expand", "Expand an image to a larger size") { image, prompt });
         cmd.SetAction((parse, ct) => CliContext.RunAsync(parse, async ctx => await RunAsync(ctx, new ExpandImageRequest
         {
-            Image = new ImageInput(await SourceAsync(ctx, parse.GetValue(image)!)), Prompt = parse.GetValue(prompt),
+            Image = (await SourceAsync(ctx, parse.GetValue(image)!)), Prompt = parse.GetValue(prompt),
             NumVariations = parse.GetValue(Variations), Seeds = SeedsOf(parse), Size = SizeOf(parse),
         }), ct));
         return cmd;
@@ -61,7 +61,7 @@ public static class ImageCommands
         var cmd = Common(new Command("fill", "Fill a masked area of an image") { image, mask, prompt });
         cmd.SetAction((parse, ct) => CliContext.RunAsync(parse, async ctx => await RunAsync(ctx, new FillImageRequest
         {
-            Image = new ImageInput(await SourceAsync(ctx, parse.GetValue(image)!)), Mask = new MaskInput(await SourceAsync(ctx, parse.GetValue(mask)!)),
+            Image = (await SourceAsync(ctx, parse.GetValue(image)!)), Mask = new ImageMask(await SourceAsync(ctx, parse.GetValue(mask)!)),
             Prompt = parse.GetValue(prompt), NumVariations = parse.GetValue(Variations), Seeds = SeedsOf(parse), Size = SizeOf(parse),
         }), ct));
         return cmd;
@@ -76,8 +76,8 @@ public static class ImageCommands
         var cmd = Common(new Command("composite", "Place an object into a generated scene") { image, prompt, mask, contentClass });
         cmd.SetAction((parse, ct) => CliContext.RunAsync(parse, async ctx => await RunAsync(ctx, new ObjectCompositeRequest
         {
-            Prompt = parse.GetValue(prompt)!, Image = new ImageInput(await SourceAsync(ctx, parse.GetValue(image)!)),
-            Mask = parse.GetValue(mask) is { } m ? new MaskInput(await SourceAsync(ctx, m)) : null, ContentClass = parse.GetValue(contentClass),
+            Prompt = parse.GetValue(prompt)!, Image = (await SourceAsync(ctx, parse.GetValue(image)!)),
+            Mask = parse.GetValue(mask) is { } m ? new ImageMask(await SourceAsync(ctx, m)) : null, ContentClass = ContentClassOf(parse.GetValue(contentClass)),
             NumVariations = parse.GetValue(Variations), Seeds = SeedsOf(parse), Size = SizeOf(parse),
         }), ct));
         return cmd;
@@ -92,12 +92,20 @@ public static class ImageCommands
     private static ImageSize? SizeOf(ParseResult parse) => parse.GetValue(Size) is not { } s ? null
         : ImageSize.TryParse(s, out var size) ? size : throw new CliUsageException($"--size '{s}': expected WIDTHxHEIGHT, e.g. 2048x2048.");
 
+    private static ContentClass? ContentClassOf(string? text) => text switch
+    {
+        null or "" => null,
+        _ when text.Equals("photo", StringComparison.OrdinalIgnoreCase) => ContentClass.Photo,
+        _ when text.Equals("art", StringComparison.OrdinalIgnoreCase) => ContentClass.Art,
+        _ => throw new CliUsageException($"--content-class '{text}': expected photo or art."),
+    };
+
     private static int[]? SeedsOf(ParseResult parse) => parse.GetValue(Seeds) is { Length: > 0 } s ? s : null;
 
     /// <summary>A URL as is; a file is uploaded first.</summary>
-    private static async Task<ImageSource> SourceAsync(CliContext ctx, string input)
+    private static async Task<ImageReference> SourceAsync(CliContext ctx, string input)
     {
-        if (Uri.TryCreate(input, UriKind.Absolute, out var u) && u.Scheme is "http" or "https") return new ImageSource(Url: input);
+        if (Uri.TryCreate(input, UriKind.Absolute, out var u) && u.Scheme is "http" or "https") return ImageReference.FromUrl(u);
         if (!File.Exists(input)) throw new CliUsageException($"{input}: no such file.");
         var type = Path.GetExtension(input).ToLowerInvariant() switch
         {
@@ -109,7 +117,7 @@ public static class ImageCommands
         await using var file = File.OpenRead(input);
         var id = await ctx.Firefly.UploadAsync(file, type, ctx.Ct);
         if (!ctx.Json) System.Console.Error.WriteLine($"Uploaded {input} as {id}");
-        return ImageSource.Upload(id);
+        return ImageReference.FromUpload(id);
     }
 
     private static async Task<int> RunAsync(CliContext ctx, ImageOperationRequest request)
@@ -136,18 +144,18 @@ public static class ImageCommands
                 return CliContext.Ok;
             }
             var status = await JobDisplay.WaitAsync(ctx, job, timeout);
-            result = status.Result ?? throw new FireflyApiException(System.Net.HttpStatusCode.OK, "invalid_response", "succeeded without a result", null, null, []);
+            result = status.Result ?? throw new InvalidOperationException($"Job {job.JobId} succeeded without a result.");
         }
         Directory.CreateDirectory(outDir);
         var saved = new List<object>();
         for (var i = 0; i < result.Outputs.Count; i++)
         {
             var o = result.Outputs[i];
-            var url = new Uri(o.Image.Url);
+            var url = o.Image.Url ?? throw new InvalidOperationException("An output has no URL.");
             var ext = Path.GetExtension(url.AbsolutePath) is { Length: > 1 and <= 5 } e ? e : ".png";
             var path = Path.GetFullPath(Path.Combine(outDir, $"kiln-{o.Seed}-{i + 1}{ext}"));
             await firefly.DownloadAsync(url, path, ctx.Ct);
-            saved.Add(new { seed = o.Seed, url = o.Image.Url, path });
+            saved.Add(new { seed = o.Seed, url = url.AbsoluteUri, path });
             if (!ctx.Json) System.Console.Out.WriteLine(path);
         }
         if (ctx.Json) ctx.WriteJson(new { jobId, size = result.Size, contentClass = result.ContentClass, outputs = saved });

@@ -35,7 +35,7 @@ public static class JobsCommand
     {
         if (ctx.Json) { ctx.WriteJson(s); return; }
         var table = new Table().AddColumns("JOB", "STATUS", "PROGRESS", "OUTPUTS");
-        table.AddRow(Markup.Escape(s.JobId), s.Status, s.Progress is { } p ? $"{p:0}%" : "", Markup.Escape(string.Join(" ", s.Result?.Outputs.Select(o => o.Image.Url) ?? [])));
+        table.AddRow(Markup.Escape(s.JobId), s.Status.ToString().ToLowerInvariant(), s.Progress is { } p ? $"{p:0}%" : "", Markup.Escape(string.Join(" ", s.Result?.Outputs.Select(o => o.Image.Url?.AbsoluteUri) ?? [])));
         ctx.Out.Write(table);
     }
 }
@@ -47,12 +47,12 @@ public static class JobDisplay
     {
         if (ctx.Json || System.Console.IsOutputRedirected || System.Console.IsErrorRedirected)
         {
-            string? last = null;
+            FireflyJobState? last = null;
             var progress = new Sync(p =>
             {
                 if (ctx.Json || p.Status == last) return;
                 last = p.Status;
-                System.Console.Error.WriteLine($"{job.JobId}: {p.Status}{(p.Percent is { } pc ? $" {pc:0}%" : "")}");
+                System.Console.Error.WriteLine($"{job.JobId}: {p.Status.ToString().ToLowerInvariant()}{(p.Percent is { } pc ? $" {pc:0}%" : "")}");
             });
             return await ctx.Firefly.WaitForJobAsync(job, progress, timeout, ctx.Ct);
         }
@@ -62,7 +62,7 @@ public static class JobDisplay
             var task = p.AddTask($"[grey]{Markup.Escape(job.JobId)}[/] pending", maxValue: 100);
             var progress = new Sync(j =>
             {
-                task.Description = $"[grey]{Markup.Escape(job.JobId)}[/] {j.Status}{(j.FailedPolls > 0 ? $" ({j.FailedPolls} failed polls retried)" : "")}";
+                task.Description = $"[grey]{Markup.Escape(job.JobId)}[/] {j.Status.ToString().ToLowerInvariant()}{(j.FailedPolls > 0 ? $" ({j.FailedPolls} failed polls retried)" : "")}";
                 if (j.Percent is { } pc) task.Value = pc;
             });
             result = await ctx.Firefly.WaitForJobAsync(job, progress, timeout, ctx.Ct);

@@ -13,7 +13,7 @@ public static class TokenCommand
         cmd.SetAction((parse, ct) => CliContext.RunAsync(parse, async ctx =>
         {
             var requested = parse.GetValue(scopes);
-            var result = await ctx.Tokens.GetTokenAsync(requested, ct);
+            var result = await ctx.Tokens.TryGetTokenAsync(requested, ct);
             if (!result.IsSuccess)
             {
                 System.Console.Error.WriteLine($"kiln: token request failed: {result.Error}: {result.ErrorDescription}"

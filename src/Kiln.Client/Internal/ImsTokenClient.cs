@@ -16,15 +16,15 @@ internal static class ImsTokenClient
             new("client_secret", secret),
         };
         if (scopes.Length > 0) form.Add(new("scope", scopes));
-        using var req = new HttpRequestMessage(HttpMethod.Post, new Uri(imsBase, "/ims/token/v3")) { Content = new FormUrlEncodedContent(form) };
+        using var req = new HttpRequestMessage(HttpMethod.Post, HttpHelpers.Under(imsBase, "ims/token/v3")) { Content = new FormUrlEncodedContent(form) };
         req.Headers.Accept.ParseAdd("application/json");
         HttpResponseMessage res;
-        try { res = await http.SendAsync(req, ct); }
+        try { res = await http.SendAsync(req, ct).ConfigureAwait(false); }
         catch (HttpRequestException e) { return TokenResult.Failure("transport_error", e.Message); }
         catch (TaskCanceledException e) when (!ct.IsCancellationRequested) { return TokenResult.Failure("transport_error", "timeout: " + e.Message); }
         using (res)
         {
-            var json = await HttpHelpers.TryReadJsonAsync(res, ct);
+            var json = await HttpHelpers.TryReadJsonAsync(res, ct).ConfigureAwait(false);
             var retryAfter = HttpHelpers.RetryAfter(res, clock);
             if (res.StatusCode == HttpStatusCode.OK && json is { } ok && ok.Str("access_token") is { Length: > 0 } token
                 && ok.TryGetProperty("expires_in", out var exp) && TryInt(exp, out var seconds) && seconds > 0)
@@ -32,7 +32,7 @@ internal static class ImsTokenClient
             var error = json?.Str("error") ?? (res.StatusCode == HttpStatusCode.TooManyRequests ? "too_many_requests"
                 : (int)res.StatusCode >= 500 ? "server_error" : res.IsSuccessStatusCode ? "invalid_response" : "http_" + (int)res.StatusCode);
             var description = json?.Str("error_description") ?? json?.Str("message") ?? res.ReasonPhrase;
-            return TokenResult.Failure(error, description, (int)res.StatusCode, retryAfter);
+            return TokenResult.Failure(error, description, (int)res.StatusCode, retryAfter, HttpHelpers.RequestId(res));
         }
     }
 

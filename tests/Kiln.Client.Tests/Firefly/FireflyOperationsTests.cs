@@ -9,7 +9,7 @@ public sealed class FireflyOperationsTests
     private const string Sync = """{"size":{"width":2048,"height":2048},"outputs":[{"seed":1779323515,"image":{"url":"http://firefly.test/o.png"}}],"contentClass":"art"}""";
     private static readonly string Accepted = $$"""{"jobId":"{{FireflyStub.JobId}}","statusUrl":"http://pod.firefly.test/v3/status/{{FireflyStub.JobId}}","cancelUrl":"http://pod.firefly.test/v3/cancel/{{FireflyStub.JobId}}"}""";
 
-    private static readonly ImageInput Input = new(ImageSource.Upload("0a1b2c3d-0000-4000-8000-000000000001"));
+    private static readonly ImageReference Input = (ImageReference.FromUpload("0a1b2c3d-0000-4000-8000-000000000001"));
 
     public static TheoryData<string, string, string> Operations => new()
     {
@@ -22,11 +22,11 @@ public sealed class FireflyOperationsTests
 
     private static ImageOperationRequest RequestFor(string op) => op switch
     {
-        "generate" => new GenerateImagesRequest { Prompt = "a cat coding", NumVariations = 2, Seeds = [1, 2], Size = new(2048, 2048), ContentClass = "art", ModelVersion = "image4_standard" },
+        "generate" => new GenerateImagesRequest { Prompt = "a cat coding", NumVariations = 2, Seeds = [1, 2], Size = new(2048, 2048), ContentClass = ContentClass.Art, ModelVersion = "image4_standard" },
         "similar" => new GenerateSimilarImagesRequest { Image = Input, NumVariations = 1 },
         "expand" => new ExpandImageRequest { Image = Input, Size = new(2500, 2500), Placement = new(Alignment: new("left", "top")) },
-        "fill" => new FillImageRequest { Image = Input, Mask = new MaskInput(ImageSource.Upload("0a1b2c3d-0000-4000-8000-000000000002")), Prompt = "flowers" },
-        _ => new ObjectCompositeRequest { Prompt = "on a table", Image = Input, ContentClass = "photo" },
+        "fill" => new FillImageRequest { Image = Input, Mask = new ImageMask(ImageReference.FromUpload("0a1b2c3d-0000-4000-8000-000000000002")), Prompt = "flowers" },
+        _ => new ObjectCompositeRequest { Prompt = "on a table", Image = Input, ContentClass = ContentClass.Photo },
     };
 
     private static Task<ImagesResponse> CallSync(FireflyClient c, ImageOperationRequest r) => r switch
@@ -70,7 +70,7 @@ public sealed class FireflyOperationsTests
         Assert.Contains(requiredField, stub.Requests[0].Body);
         Assert.Equal(FireflyStub.JobId, job.JobId);
         Assert.Equal("pod.firefly.test", stub.Requests[1].Request.RequestUri!.Host); // statusUrl is followed verbatim
-        Assert.Equal("succeeded", done.Status);
+        Assert.Equal(FireflyJobState.Succeeded, done.Status);
     }
 
     [Fact]
@@ -98,7 +98,7 @@ public sealed class FireflyOperationsTests
                 """{"error_code":"validation_error","message":"invalid","validation_errors":[{"loc":["body","contentClass"],"msg":"not an enum","type":"type_error.enum","ctx":{"enum_values":["photo","art"]}}]}""",
                 requestId: "abc-1"),
         };
-        var e = await Assert.ThrowsAsync<FireflyApiException>(() => stub.Client().GenerateImagesAsync(new GenerateImagesRequest { Prompt = "x", ContentClass = "oil" }));
+        var e = await Assert.ThrowsAsync<FireflyApiException>(() => stub.Client().GenerateImagesAsync(new GenerateImagesRequest { Prompt = "x", NumVariations = 9 }));
         Assert.Equal(HttpStatusCode.UnprocessableEntity, e.StatusCode);
         Assert.Equal("validation_error", e.ErrorCode);
         Assert.Equal("abc-1", e.RequestId);
@@ -129,7 +129,7 @@ public sealed class FireflyOperationsTests
         };
         var client = stub.Client();
         var status = await client.CancelJobAsync(FireflyStub.Job);
-        Assert.Equal("canceled", status.Status);
+        Assert.Equal(FireflyJobState.Canceled, status.Status);
         Assert.Equal(("PUT", "/v3/cancel/" + FireflyStub.JobId), (stub.Requests[0].Method, stub.Requests[0].Path));
 
         var file = Path.GetTempFileName();

@@ -17,10 +17,10 @@ public sealed class JobPollingTests
 
         var done = await stub.Client().WaitForJobAsync(FireflyStub.Job, progress);
 
-        Assert.Equal("succeeded", done.Status);
-        Assert.Equal("http://firefly.test/out/1.png", Assert.Single(done.Result!.Outputs).Image.Url);
+        Assert.Equal(FireflyJobState.Succeeded, done.Status);
+        Assert.Equal(new Uri("http://firefly.test/out/1.png"), Assert.Single(done.Result!.Outputs).Image.Url);
         Assert.Equal(42, done.Result.Outputs[0].Seed);
-        Assert.Equal(["pending", "running", "running", "succeeded"], progress.Items.Select(p => p.Status));
+        Assert.Equal([FireflyJobState.Pending, FireflyJobState.Running, FireflyJobState.Running, FireflyJobState.Succeeded], progress.Items.Select(p => p.Status));
         Assert.Equal([null, 30.0, 70.0, 100.0], progress.Items.Select(p => p.Percent));
         Assert.Equal(4, stub.StatusPollTimes.Count);
         Assert.All(stub.Requests, r => Assert.Equal("/v3/status/" + FireflyStub.JobId, r.Path)); // the urn's colons survive
@@ -57,7 +57,7 @@ public sealed class JobPollingTests
 
         var done = await stub.Client().WaitForJobAsync(FireflyStub.Job, progress);
 
-        Assert.Equal("succeeded", done.Status);
+        Assert.Equal(FireflyJobState.Succeeded, done.Status);
         Assert.Equal(5, stub.StatusPollTimes.Count);
         Assert.Equal(3, progress.Items[^1].FailedPolls);
     }
@@ -68,8 +68,10 @@ public sealed class JobPollingTests
     public async Task Canceled_is_terminal_and_polling_stops(string spelling)
     {
         var stub = new FireflyStub().Status(Running(20)).Status($$"""{"jobId":"{{FireflyStub.JobId}}","status":"{{spelling}}"}""");
-        var e = await Assert.ThrowsAsync<FireflyApiException>(() => stub.Client().WaitForJobAsync(FireflyStub.Job));
+        var e = await Assert.ThrowsAsync<FireflyJobFailedException>(() => stub.Client().WaitForJobAsync(FireflyStub.Job));
         Assert.Equal("job_canceled", e.ErrorCode);
+        Assert.Equal(FireflyJobState.Canceled, e.JobStatus);
+        Assert.Null(e.StatusCode); // the status request succeeded: no HTTP error to report
         await Task.Delay(200);
         Assert.Equal(2, stub.StatusPollTimes.Count);
     }
@@ -80,12 +82,12 @@ public sealed class JobPollingTests
         var stub = new FireflyStub().Status(_ => FireflyStub.Json(200,
             $$"""{"jobId":"{{FireflyStub.JobId}}","status":"failed","error_code":"validation_error","message":"bad size","validation_errors":[{"loc":["body","size"],"msg":"not allowed","type":"value_error"}]}""",
             requestId: "req-123"));
-        var e = await Assert.ThrowsAsync<FireflyApiException>(() => stub.Client().WaitForJobAsync(FireflyStub.Job));
+        var e = await Assert.ThrowsAsync<FireflyJobFailedException>(() => stub.Client().WaitForJobAsync(FireflyStub.Job));
         Assert.Equal("validation_error", e.ErrorCode);
         Assert.Equal("bad size", e.ApiMessage);
         Assert.Equal("req-123", e.RequestId);
         var v = Assert.Single(e.ValidationErrors);
-        Assert.Equal(["body", "size"], v.Loc.Select(x => x.GetString()));
+        Assert.Equal(["body", "size"], v.Loc);
         Assert.Equal("not allowed", v.Msg);
     }
 
@@ -94,7 +96,7 @@ public sealed class JobPollingTests
     {
         var stub = new FireflyStub(); // running forever
         var started = DateTime.UtcNow;
-        var e = await Assert.ThrowsAsync<TimeoutException>(() => stub.Client().WaitForJobAsync(FireflyStub.Job, timeout: TimeSpan.FromMilliseconds(400)));
+        var e = await Assert.ThrowsAsync<KilnTimeoutException>(() => stub.Client().WaitForJobAsync(FireflyStub.Job, timeout: TimeSpan.FromMilliseconds(400)));
         Assert.Contains("running", e.Message);
         Assert.InRange(DateTime.UtcNow - started, TimeSpan.FromMilliseconds(350), TimeSpan.FromSeconds(5));
         Assert.True(stub.StatusPollTimes.Count >= 2); // it kept polling until the limit
@@ -105,7 +107,7 @@ public sealed class JobPollingTests
     {
         var stub = new FireflyStub();
         using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
-        var e = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => stub.Client().WaitForJobAsync(FireflyStub.Job, timeout: TimeSpan.FromMinutes(1), ct: cts.Token));
+        var e = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => stub.Client().WaitForJobAsync(FireflyStub.Job, timeout: TimeSpan.FromMinutes(1), cancellationToken: cts.Token));
         Assert.IsNotType<TimeoutException>(e);
         var polls = stub.StatusPollTimes.Count;
         await Task.Delay(200);

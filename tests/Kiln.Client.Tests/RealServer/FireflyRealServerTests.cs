@@ -24,12 +24,12 @@ public sealed class FireflyRealServerTests : IDisposable
     private static ImageOperationRequest RequestFor(string op, string src, string mask, bool isAsync) => op switch
     {
         "generate" => new GenerateImagesRequest { Prompt = "mountain lake", Seeds = [1], Size = new(1024, 1024) },
-        "similar" => new GenerateSimilarImagesRequest { Image = new(ImageSource.Upload(src)), Seeds = [2], Size = new(1024, 1024) },
-        "expand" => new ExpandImageRequest { Prompt = "more sky", Image = new(ImageSource.Upload(src)), Seeds = [3], Size = new(1344, 768) },
+        "similar" => new GenerateSimilarImagesRequest { Image = (ImageReference.FromUpload(src)), Seeds = [2], Size = new(1024, 1024) },
+        "expand" => new ExpandImageRequest { Prompt = "more sky", Image = (ImageReference.FromUpload(src)), Seeds = [3], Size = new(1344, 768) },
         "fill" => isAsync
-            ? new FillImageRequest { Prompt = "a red ball", Image = new(ImageSource.Upload(src)), Mask = new(ImageSource.Upload(mask)), Seeds = [4], Size = new(1024, 1024) }
-            : new FillImageRequest { Prompt = "a red ball", Image = new(ImageSource.Upload(src), new MaskInput(ImageSource.Upload(mask))), Seeds = [4] },
-        _ => new ObjectCompositeRequest { Prompt = "on a beach", Image = new(ImageSource.Upload(src)), ContentClass = "art", Seeds = [5], Size = new(1024, 1024) },
+            ? new FillImageRequest { Prompt = "a red ball", Image = (ImageReference.FromUpload(src)), Mask = new(ImageReference.FromUpload(mask)), Seeds = [4], Size = new(1024, 1024) }
+            : new FillImageRequest { Prompt = "a red ball", Image = ImageReference.FromUpload(src), Mask = new(ImageReference.FromUpload(mask)), Seeds = [4] },
+        _ => new ObjectCompositeRequest { Prompt = "on a beach", Image = (ImageReference.FromUpload(src)), ContentClass = ContentClass.Art, Seeds = [5], Size = new(1024, 1024) },
     };
 
     private static Task<ImagesResponse> CallSync(FireflyClient c, ImageOperationRequest r) => r switch
@@ -59,7 +59,7 @@ public sealed class FireflyRealServerTests : IDisposable
         var file = Path.Combine(Path.GetTempPath(), $"kiln-ff-{Guid.NewGuid():N}.jpg");
         try
         {
-            await ff.DownloadAsync(new Uri(output.Image.Url), file);
+            await ff.DownloadAsync(output.Image.Url!, file);
             FireflyKit.AssertJpeg(await File.ReadAllBytesAsync(file), w, h);
         }
         finally { File.Delete(file); }
@@ -90,13 +90,13 @@ public sealed class FireflyRealServerTests : IDisposable
         var progress = new ListProgress<JobProgress>();
         var done = await h.Firefly.WaitForJobAsync(job, progress, TimeSpan.FromSeconds(60));
 
-        Assert.Equal(("succeeded", job.JobId), (done.Status, done.JobId));
+        Assert.Equal((FireflyJobState.Succeeded, job.JobId), (done.Status, done.JobId));
         Assert.NotEmpty(progress.Items);
         Assert.All(progress.Items, p => Assert.Equal(job.JobId, p.JobId));
-        Assert.Equal("succeeded", progress.Items[^1].Status);
+        Assert.Equal(FireflyJobState.Succeeded, progress.Items[^1].Status);
         Assert.Equal(100, progress.Items[^1].Percent);
         await AssertDownloadsJpegAsync(h.Firefly, done.Result!, op);
-        Assert.Equal("succeeded", (await h.Firefly.GetJobStatusAsync(h.Firefly.JobFromId(job.JobId))).Status);
+        Assert.Equal(FireflyJobState.Succeeded, (await h.Firefly.GetJobStatusAsync(h.Firefly.JobFromId(job.JobId))).Status);
     }
 
     [Fact]
@@ -107,10 +107,10 @@ public sealed class FireflyRealServerTests : IDisposable
         var job = await h.Firefly.SubmitAsync(new GenerateImagesRequest { Prompt = "slow", Size = new(1024, 1024) });
 
         var canceled = await h.Firefly.CancelJobAsync(job);
-        Assert.Equal("canceled", canceled.Status);
-        var e = await Assert.ThrowsAsync<FireflyApiException>(() => h.Firefly.WaitForJobAsync(job, timeout: TimeSpan.FromSeconds(20)));
+        Assert.Equal(FireflyJobState.Canceled, canceled.Status);
+        var e = await Assert.ThrowsAsync<FireflyJobFailedException>(() => h.Firefly.WaitForJobAsync(job, timeout: TimeSpan.FromSeconds(20)));
         Assert.Equal("job_canceled", e.ErrorCode);
-        Assert.Equal("canceled", (await h.Firefly.GetJobStatusAsync(job)).Status);
+        Assert.Equal(FireflyJobState.Canceled, (await h.Firefly.GetJobStatusAsync(job)).Status);
     }
 
     [Fact]
@@ -121,12 +121,12 @@ public sealed class FireflyRealServerTests : IDisposable
         var job = await h.Firefly.SubmitAsync(new GenerateImagesRequest { Prompt = "slow", Size = new(1024, 1024) });
 
         var started = DateTime.UtcNow;
-        await Assert.ThrowsAsync<TimeoutException>(() => h.Firefly.WaitForJobAsync(job, timeout: TimeSpan.FromMilliseconds(800)));
+        await Assert.ThrowsAsync<KilnTimeoutException>(() => h.Firefly.WaitForJobAsync(job, timeout: TimeSpan.FromMilliseconds(800)));
         Assert.InRange(DateTime.UtcNow - started, TimeSpan.FromMilliseconds(700), TimeSpan.FromSeconds(10));
 
         using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => h.Firefly.WaitForJobAsync(job, timeout: TimeSpan.FromSeconds(30), ct: cts.Token));
-        Assert.Contains((await h.Firefly.GetJobStatusAsync(job)).Status, new[] { "pending", "running" });
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => h.Firefly.WaitForJobAsync(job, timeout: TimeSpan.FromSeconds(30), cancellationToken: cts.Token));
+        Assert.Contains((await h.Firefly.GetJobStatusAsync(job)).Status, new[] { FireflyJobState.Pending, FireflyJobState.Running });
         await h.Firefly.CancelJobAsync(job);
     }
 
@@ -152,7 +152,7 @@ public sealed class FireflyRealServerTests : IDisposable
         _kiln.Start();
         using var h = Harness();
         var e = await Assert.ThrowsAsync<FireflyApiException>(() => h.Firefly.GenerateSimilarImagesAsync(
-            new GenerateSimilarImagesRequest { Image = new(ImageSource.Upload(Guid.NewGuid().ToString())), Size = new(1024, 1024) }));
+            new GenerateSimilarImagesRequest { Image = (ImageReference.FromUpload(Guid.NewGuid().ToString())), Size = new(1024, 1024) }));
         Assert.InRange((int)e.StatusCode!.Value, 400, 499);
         Assert.False(string.IsNullOrEmpty(e.ErrorCode));
     }

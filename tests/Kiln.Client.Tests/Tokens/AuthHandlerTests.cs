@@ -57,7 +57,7 @@ public sealed class AuthHandlerTests : IDisposable
         var events = new List<SecretFallbackEventArgs>();
         client.Tokens.SecretFallback += (_, e) => events.Add(e);
 
-        var token = await client.Tokens.GetTokenAsync();
+        var token = await client.Tokens.TryGetTokenAsync();
 
         Assert.True(token.IsSuccess, token.ToString());
         Assert.Equal(1, token.SecretIndex);
@@ -67,7 +67,7 @@ public sealed class AuthHandlerTests : IDisposable
         Assert.Equal(["POST /ims/token/v3 -> 400", "POST /ims/token/v3 -> 200"], client.TokenRequests.Entries);
 
         // The working secret is remembered: a renewal starts with it.
-        await client.Tokens.RenewAsync(token.AccessToken);
+        await client.Tokens.TryRenewAsync(token.AccessToken);
         Assert.Equal(3, client.TokenRequests.Count);
         Assert.NotNull(demo);
     }
@@ -77,7 +77,7 @@ public sealed class AuthHandlerTests : IDisposable
     {
         _kiln.Start();
         using var client = new ClientHarness(_kiln, o => { o.ClientId = "0123456789abcdef0123456789abcdef"; o.ClientSecrets.Add("other"); });
-        var r = await client.Tokens.GetTokenAsync();
+        var r = await client.Tokens.TryGetTokenAsync();
         Assert.Equal("invalid client_id parameter", r.ErrorDescription);
         Assert.Equal(1, client.TokenRequests.Count);
     }

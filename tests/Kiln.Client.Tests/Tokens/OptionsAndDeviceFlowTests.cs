@@ -20,9 +20,12 @@ public sealed class OptionsAndDeviceFlowTests
     }
 
     [Fact]
-    public void Defaults_are_adobe_production_hosts_and_hosts_can_replace_the_provider()
+    public void UseAdobe_names_the_production_hosts_there_is_no_quiet_default_and_hosts_can_replace_the_provider()
     {
-        var o = new KilnClientOptions();
+        Assert.Null(new KilnClientOptions().FireflyBaseUrl);
+        var noBase = Assert.Throws<InvalidOperationException>(() => new FireflyClient(new HttpClient(), new KilnClientOptions()));
+        Assert.Contains("no base address", noBase.Message);
+        var o = new KilnClientOptions().UseAdobe();
         Assert.Equal(new Uri("https://ims-na1.adobelogin.com"), o.ImsBaseUrl);
         Assert.Equal(new Uri("https://firefly-api.adobe.io"), o.FireflyBaseUrl);
         Assert.Equal(new Uri("https://api.adobe.io"), o.ConsoleBaseUrl);
@@ -30,7 +33,7 @@ public sealed class OptionsAndDeviceFlowTests
         var services = new ServiceCollection();
         var mine = new ServerToServerTokenProvider(new HttpClient(), new KilnClientOptions { ClientId = "x", AccessToken = "fixed" });
         services.AddSingleton(mine);
-        services.AddKilnClient(o => o.ClientId = "x");
+        services.AddKilnClient(o => { o.UseAdobe(); o.ClientId = "x"; o.AccessToken = "t"; });
         using var sp = services.BuildServiceProvider();
         Assert.Same(mine, sp.GetRequiredService<ServerToServerTokenProvider>());
     }

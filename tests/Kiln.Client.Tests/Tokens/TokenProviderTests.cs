@@ -21,7 +21,7 @@ public sealed class TokenProviderTests : IDisposable
         using var client = new ClientHarness(_kiln);
         var tokens = client.Tokens;
 
-        var results = await Task.WhenAll(Enumerable.Range(0, 100).Select(_ => Task.Run(() => tokens.GetTokenAsync())));
+        var results = await Task.WhenAll(Enumerable.Range(0, 100).Select(_ => Task.Run(() => tokens.TryGetTokenAsync())));
 
         Assert.All(results, r => Assert.True(r.IsSuccess, r.ToString()));
         Assert.Single(results.Select(r => r.AccessToken).Distinct());
@@ -34,20 +34,20 @@ public sealed class TokenProviderTests : IDisposable
     {
         _kiln.Start();
         using var client = new ClientHarness(_kiln, o => o.RefreshBeforeExpiry = TimeSpan.FromMinutes(5));
-        var first = await client.Tokens.GetTokenAsync();
+        var first = await client.Tokens.TryGetTokenAsync();
         Assert.True(first.IsSuccess, first.ToString());
 
         _clock.Advance(TimeSpan.FromHours(23) + TimeSpan.FromMinutes(50)); // outside the refresh window
-        Assert.Equal(first.AccessToken, (await client.Tokens.GetTokenAsync()).AccessToken);
+        Assert.Equal(first.AccessToken, (await client.Tokens.TryGetTokenAsync()).AccessToken);
         Assert.Equal(1, client.TokenRequests.Count);
 
         _clock.Advance(TimeSpan.FromMinutes(7)); // 3 minutes left: inside the window, still valid
-        var during = await client.Tokens.GetTokenAsync();
+        var during = await client.Tokens.TryGetTokenAsync();
         Assert.Equal(first.AccessToken, during.AccessToken); // served at once, not after the renewal
 
         var renewed = await EventuallyAsync(async () =>
         {
-            var t = await client.Tokens.GetTokenAsync();
+            var t = await client.Tokens.TryGetTokenAsync();
             return t.AccessToken != first.AccessToken ? t : null;
         });
         Assert.Equal(2, client.TokenRequests.Count);
@@ -66,31 +66,31 @@ public sealed class TokenProviderTests : IDisposable
             o.FailureBackoff = TimeSpan.FromSeconds(1);
         });
 
-        var failed = await client.Tokens.GetTokenAsync();
+        var failed = await client.Tokens.TryGetTokenAsync();
         Assert.False(failed.IsSuccess);
         Assert.Null(failed.AccessToken);
         Assert.Equal("invalid_client", failed.Error);
         Assert.Equal("invalid client_secret parameter", failed.ErrorDescription);
         Assert.Equal(1, client.TokenRequests.Count);
 
-        var during = await client.Tokens.GetTokenAsync(); // inside the backoff: no request, no token
+        var during = await client.Tokens.TryGetTokenAsync(); // inside the backoff: no request, no token
         Assert.False(during.IsSuccess);
         Assert.True(during.RetryAfter > TimeSpan.Zero);
         Assert.Equal(1, client.TokenRequests.Count);
 
         _clock.Advance(TimeSpan.FromSeconds(1));
-        Assert.False((await client.Tokens.GetTokenAsync()).IsSuccess);
+        Assert.False((await client.Tokens.TryGetTokenAsync()).IsSuccess);
         Assert.Equal(2, client.TokenRequests.Count); // asked again: the failure was not cached
 
         _clock.Advance(TimeSpan.FromSeconds(1)); // the second backoff is 2 s
-        Assert.False((await client.Tokens.GetTokenAsync()).IsSuccess);
+        Assert.False((await client.Tokens.TryGetTokenAsync()).IsSuccess);
         Assert.Equal(2, client.TokenRequests.Count);
         _clock.Advance(TimeSpan.FromSeconds(1));
-        Assert.False((await client.Tokens.GetTokenAsync()).IsSuccess);
+        Assert.False((await client.Tokens.TryGetTokenAsync()).IsSuccess);
         Assert.Equal(3, client.TokenRequests.Count);
 
         client.Tokens.SetSecrets([_kiln.Demo.ClientSecret]);
-        var ok = await client.Tokens.GetTokenAsync();
+        var ok = await client.Tokens.TryGetTokenAsync();
         Assert.True(ok.IsSuccess, ok.ToString());
         Assert.Equal(4, client.TokenRequests.Count);
     }
@@ -100,24 +100,24 @@ public sealed class TokenProviderTests : IDisposable
     {
         _kiln.With("Kiln:Ims:BruteForce:MaxFailuresPerClient", "2").Start();
         using var client = new ClientHarness(_kiln, o => { o.ClientSecrets.Clear(); o.ClientSecrets.Add("wrong"); });
-        Assert.Equal("invalid_client", (await client.Tokens.GetTokenAsync()).Error);
+        Assert.Equal("invalid_client", (await client.Tokens.TryGetTokenAsync()).Error);
         _clock.Advance(TimeSpan.FromSeconds(1));
-        Assert.Equal("invalid_client", (await client.Tokens.GetTokenAsync()).Error); // the server now blocks this client id
+        Assert.Equal("invalid_client", (await client.Tokens.TryGetTokenAsync()).Error); // the server now blocks this client id
 
         client.Tokens.SetSecrets([_kiln.Demo.ClientSecret]);
-        var limited = await client.Tokens.GetTokenAsync();
+        var limited = await client.Tokens.TryGetTokenAsync();
         Assert.Equal("too_many_requests", limited.Error);
         Assert.Equal(429, limited.StatusCode);
         Assert.InRange(limited.RetryAfter!.Value, TimeSpan.FromSeconds(50), TimeSpan.FromSeconds(60));
         Assert.Equal(3, client.TokenRequests.Count);
 
         _clock.Advance(TimeSpan.FromSeconds(30)); // far past the 1 s backoff, still inside Retry-After
-        var waiting = await client.Tokens.GetTokenAsync();
+        var waiting = await client.Tokens.TryGetTokenAsync();
         Assert.False(waiting.IsSuccess);
         Assert.Equal(3, client.TokenRequests.Count);
 
         _clock.Advance(limited.RetryAfter.Value - TimeSpan.FromSeconds(30));
-        var ok = await client.Tokens.GetTokenAsync();
+        var ok = await client.Tokens.TryGetTokenAsync();
         Assert.True(ok.IsSuccess, ok.ToString());
         Assert.Equal(4, client.TokenRequests.Count);
     }
@@ -127,9 +127,9 @@ public sealed class TokenProviderTests : IDisposable
     {
         _kiln.Start();
         using var client = new ClientHarness(_kiln);
-        var firefly = await client.Tokens.GetTokenAsync("firefly_api, ff_apis");
-        var io = await client.Tokens.GetTokenAsync(KilnFactory.IoScopes);
-        Assert.Equal(firefly.AccessToken, (await client.Tokens.GetTokenAsync("firefly_api,ff_apis")).AccessToken);
+        var firefly = await client.Tokens.TryGetTokenAsync("firefly_api, ff_apis");
+        var io = await client.Tokens.TryGetTokenAsync(KilnFactory.IoScopes);
+        Assert.Equal(firefly.AccessToken, (await client.Tokens.TryGetTokenAsync("firefly_api,ff_apis")).AccessToken);
         Assert.Equal(2, client.TokenRequests.Count);
         Assert.Equal("firefly_api,ff_apis", Jwt.Payload(firefly.AccessToken!).GetProperty("scope").GetString());
         Assert.Contains("manage_client_secrets", Jwt.Payload(io.AccessToken!).GetProperty("scope").GetString());
@@ -142,9 +142,9 @@ public sealed class TokenProviderTests : IDisposable
         using var client = new ClientHarness(_kiln, o => { o.ClientSecrets.Clear(); o.ClientSecrets.Add("a+b&c=d% e"); });
         // A raw-concatenating client would send a different secret; the server must see exactly these characters and
         // answer "invalid client_secret parameter" rather than a parse error.
-        var r = await client.Tokens.GetTokenAsync("firefly_api, ff_apis");
+        var r = await client.Tokens.TryGetTokenAsync("firefly_api, ff_apis");
         Assert.Equal("invalid client_secret parameter", r.ErrorDescription);
-        var ok = await client.Tokens.RequestTokenAsync(_kiln.Demo.ClientSecret, "firefly_api, ff_apis");
+        var ok = await client.Tokens.TryRequestTokenAsync(_kiln.Demo.ClientSecret, "firefly_api, ff_apis");
         Assert.True(ok.IsSuccess, ok.ToString());
     }
 
