@@ -51,7 +51,7 @@ public sealed class ProjectsTests(BrowserFixture browser) : IClassFixture<Browse
         await ui.SignInAsync(ConsoleUi.AdminEmail, ConsoleUi.AdminPassword(kiln));
         using var scope = kiln.Services.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<KilnDb>();
-        Assert.True(await db.ServerSettings.AnyAsync(s => s.Key.StartsWith("dataprotection:")), "cookie keys must be shared by every node");
+        Assert.True(await db.DataProtectionKeys.AnyAsync(), "cookie keys must be shared by every node");
         Assert.Equal(1, await db.WebSessions.CountAsync());
     }
 

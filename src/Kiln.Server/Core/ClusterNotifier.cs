@@ -98,6 +98,8 @@ public sealed class ClusterNotifier(
                 await using var conn = await Source.OpenConnectionAsync(stoppingToken);
                 conn.Notification += (_, e) => Receive(e.Payload);
                 await using (var listen = new NpgsqlCommand($"LISTEN {Channel}", conn)) await listen.ExecuteNonQueryAsync(stoppingToken);
+                // A second connection, opened now and left in the pool, so the first publish does not wait to connect.
+                await using (await Source.OpenConnectionAsync(stoppingToken)) { }
                 if (!first) Deliver(ClusterTopic.Resync, new ClusterMessage("", FromThisNode: true));
                 first = false;
                 delay = TimeSpan.FromMilliseconds(200);

@@ -58,19 +58,36 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
 
     public async Task PutAsync(string key, Stream content, string contentType, CancellationToken ct = default)
     {
-        Stream body = content;
-        if (!content.CanSeek)
-        {
-            var buffer = new MemoryStream();
-            await content.CopyToAsync(buffer, ct);
-            buffer.Position = 0;
-            body = buffer;
-        }
+        // A PUT needs the length up front: a stream of unknown length (an upload being received) is spooled to a
+        // private temporary file first, never held in memory.
+        await using var spool = content.CanSeek ? null : await SpoolAsync(content, ct);
         await _s3.PutObjectAsync(new PutObjectRequest
         {
-            BucketName = _where.Bucket, Key = ObjectKey(key), InputStream = body, ContentType = contentType,
+            BucketName = _where.Bucket, Key = ObjectKey(key), InputStream = spool ?? content, ContentType = contentType,
             UseChunkEncoding = false, AutoCloseStream = false,
         }, ct);
+    }
+
+    private static async Task<FileStream> SpoolAsync(Stream content, CancellationToken ct)
+    {
+        var options = new FileStreamOptions
+        {
+            Mode = FileMode.CreateNew, Access = FileAccess.ReadWrite, Share = FileShare.None, BufferSize = 81920,
+            Options = FileOptions.DeleteOnClose | FileOptions.Asynchronous,
+        };
+        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        var file = new FileStream(Path.Combine(Path.GetTempPath(), "kiln-s3-" + Guid.NewGuid().ToString("N")), options);
+        try
+        {
+            await content.CopyToAsync(file, ct);
+            file.Position = 0;
+            return file;
+        }
+        catch
+        {
+            await file.DisposeAsync();
+            throw;
+        }
     }
 
     public async Task<Stream?> OpenReadAsync(string key, CancellationToken ct = default)
