@@ -53,11 +53,9 @@ public static class AdminCommand
         };
         cmd.SetAction(Guarded(async (parse, ct) =>
         {
-            await using var sp = Services(parse);
-            await using var scope = sp.CreateAsyncScope();
-            var db = scope.ServiceProvider.GetRequiredService<KilnDb>();
-            await db.Database.MigrateAsync(ct);
-            var kid = await KeyRing.RotateAsync(db, sp.GetRequiredService<KeyEncryption>(), TimeProvider.System, ct);
+            await using var store = await MigratedDb.OpenAsync(parse, ct);
+            var db = store.Db;
+            var kid = await KeyRing.RotateAsync(db, store.Services.GetRequiredService<KeyEncryption>(), TimeProvider.System, ct);
             System.Console.WriteLine($"New signing key {kid}. Running nodes pick it up within their key refresh interval.");
             return 0;
         }));
@@ -72,11 +70,9 @@ public static class AdminCommand
         };
         cmd.SetAction(Guarded(async (parse, ct) =>
         {
-            await using var sp = Services(parse);
-            await using var scope = sp.CreateAsyncScope();
-            var db = scope.ServiceProvider.GetRequiredService<KilnDb>();
-            await db.Database.MigrateAsync(ct);
-            var kek = sp.GetRequiredService<KeyEncryption>();
+            await using var store = await MigratedDb.OpenAsync(parse, ct);
+            var db = store.Db;
+            var kek = store.Services.GetRequiredService<KeyEncryption>();
             var (count, keyId) = await KeysAtRest.RotateAsync(db, kek, ct);
             System.Console.WriteLine($"Re-wrapped {count.SigningKeys} signing keys, {count.Settings} settings and {count.DataProtectionKeys} Data Protection keys under key-encryption key {keyId}.");
             System.Console.WriteLine(kek.Source.FilePath is { } file
@@ -144,10 +140,8 @@ public static class AdminCommand
         {
             var chosen = ChosenPassword(parse, out var passwordError);
             if (passwordError is not null) return Fail(passwordError);
-            await using var sp = Services(parse);
-            await using var scope = sp.CreateAsyncScope();
-            var db = scope.ServiceProvider.GetRequiredService<KilnDb>();
-            await db.Database.MigrateAsync(ct);
+            await using var store = await MigratedDb.OpenAsync(parse, ct);
+            var db = store.Db;
             long? orgId = null;
             if (parse.GetValue(org) is { } orgText)
             {
@@ -180,10 +174,8 @@ public static class AdminCommand
         {
             var chosen = ChosenPassword(parse, out var passwordError);
             if (passwordError is not null) return Fail(passwordError);
-            await using var sp = Services(parse);
-            await using var scope = sp.CreateAsyncScope();
-            var db = scope.ServiceProvider.GetRequiredService<KilnDb>();
-            await db.Database.MigrateAsync(ct);
+            await using var store = await MigratedDb.OpenAsync(parse, ct);
+            var db = store.Db;
             var password = chosen ?? UserAccounts.NewPassword();
             if (await UserAccounts.ResetPasswordAsync(db, null, TimeProvider.System, parse.GetValue(Email)!, password, ct) is { } error) return Fail(error.Message);
             System.Console.WriteLine($"Password of {UserAccounts.Normalize(parse.GetValue(Email)!)} reset.");
@@ -203,6 +195,35 @@ public static class AdminCommand
     /// The data services only, configured like <c>kiln serve</c> would be, after the same preparation: the data
     /// directory secured and the key-encryption key loaded (<see cref="KilnInitializer.PrepareData"/>).
     /// </summary>
+    /// <summary>The database the command names (its data directory or connection string), migrated to the current schema.</summary>
+    private sealed class MigratedDb(ServiceProvider services, AsyncServiceScope scope) : IAsyncDisposable
+    {
+        public ServiceProvider Services => services;
+        public KilnDb Db { get; } = scope.ServiceProvider.GetRequiredService<KilnDb>();
+
+        public static async Task<MigratedDb> OpenAsync(ParseResult parse, CancellationToken ct)
+        {
+            var sp = AdminCommand.Services(parse);
+            var store = new MigratedDb(sp, sp.CreateAsyncScope());
+            try
+            {
+                await store.Db.Database.MigrateAsync(ct);
+                return store;
+            }
+            catch
+            {
+                await store.DisposeAsync();
+                throw;
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await scope.DisposeAsync();
+            await services.DisposeAsync();
+        }
+    }
+
     internal static ServiceProvider Services(ParseResult parse)
     {
         var args = new List<string> { $"--Kiln:DataDir={parse.GetValue(ServeCommand.Data)}" };
