@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using Kiln.Server.Core;
 using Kiln.Server.Data;
 using Kiln.Server.Ims;
+using Kiln.Server.Users;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
@@ -17,11 +18,14 @@ public sealed record AuditDto(
     [property: JsonPropertyName("target")] string Target,
     [property: JsonPropertyName("detail")] string Detail,
     [property: JsonPropertyName("source_ip")] string SourceIp,
-    [property: JsonPropertyName("count")] int Count);
+    [property: JsonPropertyName("count")] int Count,
+    [property: JsonPropertyName("actor_name")] string ActorName,
+    [property: JsonPropertyName("summary")] string Summary);
 
 /// <summary>
 /// Audit filters, all optional: <c>action</c> and <c>target</c> match as prefixes ("project." or "credential:123"),
-/// <c>actor</c> and <c>actorType</c> exactly; <c>since</c>/<c>until</c> are epoch ms.
+/// <c>actor</c> and <c>actorType</c> exactly (<c>actor</c> also by a user's email or a credential's name);
+/// <c>since</c>/<c>until</c> are epoch ms.
 /// </summary>
 public sealed record AuditFilter(string? Action = null, string? Actor = null, string? ActorType = null, string? Target = null,
     long? Since = null, long? Until = null, int Limit = 100);
@@ -48,14 +52,35 @@ public static class AuditApi
     {
         var q = db.AuditRecords.AsNoTracking().Where(a => a.OrgId == orgId);
         if (!string.IsNullOrEmpty(f.Action)) q = q.Where(a => a.Action.StartsWith(f.Action));
-        if (!string.IsNullOrEmpty(f.Actor)) q = q.Where(a => a.Actor == f.Actor);
+        if (!string.IsNullOrEmpty(f.Actor))
+        {
+            var actors = await ActorIdsAsync(db, orgId, f.Actor, ct);
+            q = q.Where(a => actors.Contains(a.Actor));
+        }
         if (!string.IsNullOrEmpty(f.ActorType)) q = q.Where(a => a.ActorType == f.ActorType);
         if (!string.IsNullOrEmpty(f.Target)) q = q.Where(a => a.Target.StartsWith(f.Target));
         if (f.Since is { } s) { var t = FromMs(s); q = q.Where(a => a.At >= t); }
         if (f.Until is { } u) { var t = FromMs(u); q = q.Where(a => a.At <= t); }
         var rows = await q.OrderByDescending(a => a.At).ThenByDescending(a => a.Id).Take(Math.Clamp(f.Limit, 1, 1000)).ToListAsync(ct);
+        var names = await AuditNames.LoadAsync(db, orgId, rows, ct);
         return rows.Select(a => new AuditDto(a.Id.ToString(CultureInfo.InvariantCulture),
-            Ids.ToMs(a.At), a.ActorType, a.Actor, a.Action, a.Target, a.Detail, a.SourceIp, a.Count)).ToList();
+            Ids.ToMs(a.At), a.ActorType, a.Actor, a.Action, a.Target, a.Detail, a.SourceIp, a.Count,
+            names.ActorName(a), names.Summary(a))).ToList();
+    }
+
+    /// <summary>What an actor filter matches: the id itself, the user with that email, the org's credentials with that name.</summary>
+    private static async Task<List<string>> ActorIdsAsync(KilnDb db, long orgId, string actor, CancellationToken ct)
+    {
+        var ids = new List<string> { actor.Trim() };
+        if (actor.Contains('@', StringComparison.Ordinal))
+        {
+            var email = UserAccounts.Normalize(actor);
+            ids.Add(email); // an unknown address's failed sign-in
+            if (await UserAccounts.FindByEmailAsync(db, email, ct) is { } user) ids.Add(UserIds.Format(user.Id));
+        }
+        var name = actor.Trim();
+        ids.AddRange(await db.Credentials.AsNoTracking().Where(c => c.OrgId == orgId && c.Name == name).Select(c => c.ClientId).ToListAsync(ct));
+        return ids;
     }
 
     private static DateTimeOffset FromMs(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(Math.Clamp(ms, 0, 253402300799999));

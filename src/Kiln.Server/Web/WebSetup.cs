@@ -2,6 +2,7 @@ using Kiln.Server.Core;
 using Kiln.Server.Data;
 using Kiln.Server.Web.Components;
 using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
@@ -77,6 +78,7 @@ public static class WebSetup
 
         app.MapGet(WebPaths.Root + "/assets/{name}", Assets.Serve).ExcludeFromDescription().WithErrorDialect(ErrorDialect.Html);
         app.MapPost(WebPaths.Logout, LogoutAsync).ExcludeFromDescription().WithErrorDialect(ErrorDialect.Html);
+        app.MapAuditExport();
         app.MapRazorComponents<App>(); // the pages say [ErrorDialect(Html)] (Components/_Imports.razor); /_framework stays JSON
         // A console URL that matches no page: a short HTML answer. The Console REST API's prefixes keep their JSON 404.
         app.MapFallback(WebPaths.Root + "/{**path}", NotFoundPage).WithErrorDialect(ErrorDialect.Html);
@@ -115,10 +117,12 @@ public static class WebSetup
     }
 
     /// <summary>Sign-out is a form POST with an anti-forgery token (a GET could be triggered by any page).</summary>
-    private static async Task<IResult> LogoutAsync(HttpContext ctx, IAntiforgery antiforgery, KilnDb db, CancellationToken ct)
+    private static async Task<IResult> LogoutAsync(HttpContext ctx, IAntiforgery antiforgery, KilnDb db, TimeProvider clock, CancellationToken ct)
     {
         if (!await IsValidFormAsync(ctx, antiforgery)) return Results.BadRequest();
+        var userId = (await ctx.AuthenticateAsync(WebSessions.Scheme)).Principal is { } p ? WebUser.IdOf(p) : null;
         await WebSessions.SignOutAsync(ctx, db, ct);
+        if (userId is { } id) await SignInAudit.SignedOutAsync(db, clock, id, Audit.SourceOf(ctx), ct);
         return Results.Redirect(WebPaths.Login + "?signedOut=1");
     }
 }
