@@ -113,6 +113,7 @@ public static class RouteCatalog
         }
         yield return new("GET", "/console/assets/{name}", Access.WebUi);
         yield return new("POST", "/console/logout", Access.WebUi, "");
+        yield return new("GET", "/console/audit/{orgId}/export.csv", Access.WebUi);
     }
 
     /// <summary>The app's routes in scope: everything behind the IMS gate, and everything under /console, /v2 and /v3.</summary>
