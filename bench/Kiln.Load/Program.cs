@@ -11,5 +11,17 @@ if (args.Length > 0 && args[0] == "soak")
 if (args.Length > 0 && args[0] == "scale")
     return await ScaleBench.RunAsync(args[1], args[2], args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 10);
 
+// many <sqlite|postgres-admin> [credentials=10000] [seconds=5] [pairs=3]
+if (args.Length > 0 && args[0] == "many")
+    return await ManyCredentials.RunAsync(args[1] == "sqlite" ? null : args[1], Arg(2, 10_000), Arg(3, 5), Arg(4, 3));
+
+// startup <kiln.dll> [pairs=5] [port=58092]
+if (args.Length > 0 && args[0] == "startup")
+    return await StartupBench.RunAsync(args[1], Arg(2, 5), Arg(3, 58092));
+
+// jobs <sqlite|postgres-admin> [images=200] [size=1024]
+if (args.Length > 0 && args[0] == "jobs")
+    return await JobsBench.RunAsync(args[1] == "sqlite" ? null : args[1], Arg(2, 200), Arg(3, 1024));
+
 // Identity-service load (issues 2 and 17): [seconds-per-run=5] [pairs=3] [warm-up-seconds=20]
 return await IdentityBench.RunAsync(Arg(0, 5), Arg(1, 3), Arg(2, 20));
