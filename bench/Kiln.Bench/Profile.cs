@@ -26,8 +26,9 @@ internal static class Profile
             Time("scene", () => scene = job.RenderScene(2048, 2048));
             Time("sceneRendererOnly", () =>
             {
-                using var s1 = Surfaces.Create(1072, 1072);
-                SceneRenderer.Render(s1.Canvas, 1072, 1072, job.Plan, Palette.For(job.Plan, new SeededRandom(1)), job.Look.Art, new SeededRandom(2));
+                var size = RenderJob.RenderSize(2048, 2048);
+                using var s1 = Surfaces.Create(size.Width, size.Height);
+                SceneRenderer.Render(s1.Canvas, size.Width, size.Height, job.Plan, Palette.For(job.Plan, new SeededRandom(1)), job.Look.Art, new SeededRandom(2));
             });
             using var target = new Target(2048, 2048);
             var surface = target.Surface;
@@ -45,5 +46,10 @@ internal static class Profile
             scene!.Dispose();
         }
         foreach (var (k, v) in timings) Console.WriteLine($"{k}: {v / n:F1} ms");
+        // File sizes: the engine's JPEG, and the same pixels through SkiaSharp's default JPEG encode at q90.
+        var jpeg = ProceduralImageGenerator.Generate(request, null, CancellationToken.None).Jpeg;
+        using var decoded = SKBitmap.Decode(jpeg);
+        using var again = decoded.Encode(SKEncodedImageFormat.Jpeg, 90);
+        Console.WriteLine($"engine JPEG: {jpeg.Length} bytes; its pixels re-encoded by SKBitmap.Encode(Jpeg, 90): {again.Size} bytes");
     }
 }

@@ -1,9 +1,5 @@
 using System.Globalization;
-using System.Text;
-using System.Text.Json;
 using Kiln.Load;
-using Kiln.Server.Hosting;
-using Kiln.Server.Ims;
 
 int Arg(int i, int fallback) => args.Length > i ? int.Parse(args[i], CultureInfo.InvariantCulture) : fallback;
 // crash <kiln.dll> <sqlite|postgres-admin-connection> [rounds=20] [max-seconds=1200] [port=58090] [seed]
@@ -15,70 +11,17 @@ if (args.Length > 0 && args[0] == "soak")
 if (args.Length > 0 && args[0] == "scale")
     return await ScaleBench.RunAsync(args[1], args[2], args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 10);
 
-// Identity-service load benchmark (issue 2): token throughput vs /health/live, and the gate's overhead,
-// measured over HTTP with wrk against one in-process Kiln (Release), all in the same run.
-var seconds = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 10;
-var connections = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 32;
-var dataDir = Directory.CreateTempSubdirectory("kiln-load-").FullName;
-var port = 5600 + Random.Shared.Next(300);
-var baseUrl = $"http://127.0.0.1:{port}";
+// many <sqlite|postgres-admin> [credentials=10000] [seconds=5] [pairs=3]
+if (args.Length > 0 && args[0] == "many")
+    return await ManyCredentials.RunAsync(args[1] == "sqlite" ? null : args[1], Arg(2, 10_000), Arg(3, 5), Arg(4, 3));
 
-var app = KilnApp.Build(["--urls", baseUrl, $"--Kiln:DataDir={dataDir}", "--Logging:LogLevel:Default=Warning",
-    "--Kiln:Ims:BruteForce:MaxFailuresPerAddress=1000000"]);
-// Two identical cheap endpoints, one behind the gate: the difference is the gate's cost.
-app.MapGet("/bench/open", () => TypedResults.Ok(new { ok = true }));
-app.MapGet("/bench/gated", () => TypedResults.Ok(new { ok = true })).RequireIms("firefly_api");
-await app.StartAsync();
-try
-{
-    var demo = (await Bootstrap.ReadFileAsync(dataDir, default))!;
-    using var http = new HttpClient { BaseAddress = new Uri(baseUrl) };
-    var tokenRes = await http.PostAsync("/ims/token/v3", new FormUrlEncodedContent(new Dictionary<string, string>
-    {
-        ["grant_type"] = "client_credentials", ["client_id"] = demo.ClientId, ["client_secret"] = demo.ClientSecret, ["scope"] = "firefly_api,ff_apis",
-    }));
-    var token = JsonDocument.Parse(await tokenRes.Content.ReadAsStringAsync()).RootElement.GetProperty("access_token").GetString()!;
+// startup <kiln.dll> [pairs=5] [port=58092]
+if (args.Length > 0 && args[0] == "startup")
+    return await StartupBench.RunAsync(args[1], Arg(2, 5), Arg(3, 58092));
 
-    var tokenLua = Path.Combine(dataDir, "token.lua");
-    await File.WriteAllTextAsync(tokenLua, $"""
-        wrk.method = "POST"
-        wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
-        wrk.body = "grant_type=client_credentials&client_id={demo.ClientId}&client_secret={demo.ClientSecret}&scope=firefly_api,ff_apis"
-        """);
-    var gatedLua = Path.Combine(dataDir, "gated.lua");
-    await File.WriteAllTextAsync(gatedLua, $"""
-        wrk.headers["Authorization"] = "Bearer {token}"
-        wrk.headers["x-api-key"] = "{demo.ClientId}"
-        """);
+// jobs <sqlite|postgres-admin> [images=200] [size=1024]
+if (args.Length > 0 && args[0] == "jobs")
+    return await JobsBench.RunAsync(args[1] == "sqlite" ? null : args[1], Arg(2, 200), Arg(3, 1024));
 
-    var d = TimeSpan.FromSeconds(seconds);
-    await Wrk.RunAsync("warm-up", baseUrl + "/health/live", connections, TimeSpan.FromSeconds(3));
-    await Wrk.RunAsync("warm-up", baseUrl + "/ims/token/v3", connections, TimeSpan.FromSeconds(3), tokenLua);
-    var results = new List<WrkResult>
-    {
-        await Wrk.RunAsync("GET /health/live", baseUrl + "/health/live", connections, d),
-        await Wrk.RunAsync("POST /ims/token/v3", baseUrl + "/ims/token/v3", connections, d, tokenLua),
-        await Wrk.RunAsync("GET /bench/open", baseUrl + "/bench/open", connections, d),
-        await Wrk.RunAsync("GET /bench/gated", baseUrl + "/bench/gated", connections, d, gatedLua),
-    };
-    var health = results[0].RequestsPerSecond;
-    var report = new StringBuilder();
-    report.AppendLine(CultureInfo.InvariantCulture, $"wrk -t2 -c{connections} -d{seconds}s, Kiln Release in-process, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores");
-    report.AppendLine();
-    report.AppendLine("| Endpoint | req/s | p50 ms | p99 ms | errors |");
-    report.AppendLine("|---|---|---|---|---|");
-    foreach (var r in results)
-        report.AppendLine(CultureInfo.InvariantCulture, $"| {r.Name} | {r.RequestsPerSecond:F0} | {r.P50Ms:F2} | {r.P99Ms:F2} | {r.Errors} |");
-    report.AppendLine();
-    var tokenRatio = results[1].RequestsPerSecond / health;
-    var gateCost = results[2].RequestsPerSecond / results[3].RequestsPerSecond - 1;
-    report.AppendLine(CultureInfo.InvariantCulture, $"- Token throughput / health throughput: **{tokenRatio:P0}** (goal >= 40%)");
-    report.AppendLine(CultureInfo.InvariantCulture, $"- Gate overhead (time per authenticated request vs the same unauthenticated one): **{gateCost:P1}** (goal <= 15%)");
-    Console.WriteLine(report);
-    return tokenRatio >= 0.40 && gateCost <= 0.15 ? 0 : 3;
-}
-finally
-{
-    await app.StopAsync();
-    Directory.Delete(dataDir, true);
-}
+// Identity-service load (issues 2 and 17): [seconds-per-run=5] [pairs=3] [warm-up-seconds=20]
+return await IdentityBench.RunAsync(Arg(0, 5), Arg(1, 3), Arg(2, 20));

@@ -5,7 +5,7 @@ namespace Kiln.Server.Generation;
 /// <summary>
 /// The built-in engine: paints a layered vector scene from the prompt with SkiaSharp, deterministically (own PRNG
 /// and hashes, no fonts), and uses the input images of the editing operations for real. Thread-safe: every call owns
-/// its surfaces and random streams. Smooth content is painted at about one megapixel and upscaled, so a 2048x2048
+/// its surfaces and random streams. Smooth content is painted at about 0.8 megapixels and upscaled, so a 2048x2048
 /// render costs about as much as its JPEG encoding. <see cref="GenerationRequest.Tileable"/> is accepted and ignored.
 /// </summary>
 public sealed class ProceduralImageGenerator : IImageGenerator

@@ -6,7 +6,10 @@ namespace Kiln.Server.Generation;
 internal sealed class RenderJob
 {
     /// <summary>About this many pixels are painted by the scene renderer; the result is upscaled to the output size.</summary>
-    private const double RenderPixels = 1_150_000;
+    private const double RenderPixels = 800_000;
+
+    /// <summary>A render scale at or above this paints at the output size instead (outputs up to about 1.6 megapixels).</summary>
+    private const double FullSizeAbove = 0.85;
 
     public RenderJob(GenerationRequest request, IProgress<double>? progress, CancellationToken ct)
     {
@@ -51,6 +54,8 @@ internal sealed class RenderJob
     public static SKSizeI RenderSize(int w, int h)
     {
         var s = Math.Min(1.0, Math.Sqrt(RenderPixels / ((double)w * h)));
+        // Close to the output size, the full-size upscale pass costs more than painting the few extra pixels saves.
+        if (s >= FullSizeAbove) s = 1.0;
         return new SKSizeI(Math.Max(1, (int)Math.Round(w * s)), Math.Max(1, (int)Math.Round(h * s)));
     }
 

@@ -16,12 +16,19 @@ internal sealed class Target : IDisposable
     public SKCanvas Canvas => Surface.Canvas;
     public SKRect Bounds => new(0, 0, Bitmap.Width, Bitmap.Height);
 
+    /// <summary>
+    /// JPEG q90, 4:2:0, from the target's own pixels (no copy). Every operation paints the whole target, and JPEG has no
+    /// alpha, so the pixels are read as opaque: the encoder then skips un-premultiplying each row.
+    /// </summary>
     public byte[] EncodeJpeg()
     {
         Canvas.Flush();
-        using var data = Bitmap.Encode(SKEncodedImageFormat.Jpeg, 90) ?? throw new InvalidOperationException("JPEG encoding failed.");
+        using var pixels = new SKPixmap(Bitmap.Info.WithAlphaType(SKAlphaType.Opaque), Bitmap.GetPixels(), Bitmap.RowBytes);
+        using var data = pixels.Encode(Jpeg) ?? throw new InvalidOperationException("JPEG encoding failed.");
         return data.ToArray();
     }
+
+    private static readonly SKJpegEncoderOptions Jpeg = new(90, SKJpegEncoderDownsample.Downsample420, SKJpegEncoderAlphaOption.Ignore);
 
     public void Dispose()
     {

@@ -14,6 +14,7 @@ internal static class Upscaler
 {
     private const int Tile = 128;
     private const int Bias = 64;
+    private const int GrainRowLanes = Tile * 4;
 
     public static void Resize(SKImage render, SKBitmap output, sbyte[]? grain)
     {
@@ -22,7 +23,8 @@ internal static class Upscaler
         int sw = probe.Width, sh = probe.Height, w = output.Width, h = output.Height;
         var (x0, x1, fx) = Taps(sw, w);
         var (y0, y1, fy) = Taps(sh, h);
-        var grainRows = grain is null ? null : GrainRows(grain, w);
+        var grainRows = grain is null ? null : GrainRows(grain);
+        var (wa, wb) = Weights(fx);
         const int parts = 4;
         Parallel.For(0, parts, part =>
         {
@@ -32,15 +34,17 @@ internal static class Upscaler
             int srcStride = src.RowBytes, dstStride = output.RowBytes;
             var rowA = new ushort[w * 4];
             var rowB = new ushort[w * 4];
+            var left = new uint[w];
+            var right = new uint[w];
             int cachedA = -1, cachedB = -1;
             for (var y = h * part / parts; y < h * (part + 1) / parts; y++)
             {
                 if (cachedA != y0[y])
                 {
                     if (cachedB == y0[y]) { (rowA, rowB) = (rowB, rowA); (cachedA, cachedB) = (cachedB, cachedA); }
-                    else { Horizontal(srcBytes.Slice(y0[y] * srcStride, sw * 4), rowA, x0, x1, fx); cachedA = y0[y]; }
+                    else { Horizontal(srcBytes.Slice(y0[y] * srcStride, sw * 4), rowA, x0, x1, wa, wb, left, right); cachedA = y0[y]; }
                 }
-                if (cachedB != y1[y]) { Horizontal(srcBytes.Slice(y1[y] * srcStride, sw * 4), rowB, x0, x1, fx); cachedB = y1[y]; }
+                if (cachedB != y1[y]) { Horizontal(srcBytes.Slice(y1[y] * srcStride, sw * 4), rowB, x0, x1, wa, wb, left, right); cachedB = y1[y]; }
                 Vertical(rowA, rowB, fy[y], grainRows?[y % Tile], dst.Slice(y * dstStride, w * 4));
             }
         });
@@ -66,20 +70,39 @@ internal static class Upscaler
         return (a, b, f);
     }
 
-    private static void Horizontal(ReadOnlySpan<byte> src, ushort[] row, int[] x0, int[] x1, byte[] fx)
+    /// <summary>The horizontal weights per channel lane: (16 - f, f) for each output pixel's four channels.</summary>
+    private static (ushort[] A, ushort[] B) Weights(byte[] fx)
     {
-        // SWAR: one pixel's four channels spread into 16-bit lanes of a ulong; a lane never exceeds 255 * 16.
-        var pixels = MemoryMarshal.Cast<byte, uint>(src);
-        var lanes = MemoryMarshal.Cast<ushort, ulong>(row.AsSpan());
-        for (var x = 0; x < lanes.Length; x++)
-        {
-            var f = (ulong)fx[x];
-            lanes[x] = Spread(pixels[x0[x]]) * (16 - f) + Spread(pixels[x1[x]]) * f;
-        }
+        var a = new ushort[fx.Length * 4];
+        var b = new ushort[fx.Length * 4];
+        for (var i = 0; i < a.Length; i++) (a[i], b[i]) = ((ushort)(16 - fx[i / 4]), fx[i / 4]);
+        return (a, b);
     }
 
-    private static ulong Spread(uint p) =>
-        (p & 0xFFUL) | ((p & 0xFF00UL) << 8) | ((p & 0xFF0000UL) << 16) | ((p & 0xFF000000UL) << 24);
+    /// <summary>
+    /// One source row resampled to output width in 16-bit lanes (channel c of pixel x at 4x + c; a lane never exceeds
+    /// 255 * 16): the two taps of every output pixel are gathered into <paramref name="left"/> and
+    /// <paramref name="right"/>, then weighted and summed with <see cref="Vector{T}"/>.
+    /// </summary>
+    private static void Horizontal(ReadOnlySpan<byte> src, ushort[] row, int[] x0, int[] x1, ushort[] wa, ushort[] wb, uint[] left, uint[] right)
+    {
+        var pixels = MemoryMarshal.Cast<byte, uint>(src);
+        for (var x = 0; x < left.Length; x++)
+        {
+            left[x] = pixels[x0[x]];
+            right[x] = pixels[x1[x]];
+        }
+        ReadOnlySpan<byte> l = MemoryMarshal.AsBytes(left.AsSpan()), r = MemoryMarshal.AsBytes(right.AsSpan());
+        int n = Vector<byte>.Count, half = Vector<ushort>.Count, i = 0;
+        for (; i + n <= l.Length; i += n)
+        {
+            Vector.Widen(new Vector<byte>(l[i..]), out var l1, out var l2);
+            Vector.Widen(new Vector<byte>(r[i..]), out var r1, out var r2);
+            (l1 * new Vector<ushort>(wa, i) + r1 * new Vector<ushort>(wb, i)).CopyTo(row, i);
+            (l2 * new Vector<ushort>(wa, i + half) + r2 * new Vector<ushort>(wb, i + half)).CopyTo(row, i + half);
+        }
+        for (; i < l.Length; i++) row[i] = (ushort)(l[i] * wa[i] + r[i] * wb[i]);
+    }
 
     private static void Vertical(ushort[] a, ushort[] b, byte f, ushort[]? grain, Span<byte> dst)
     {
@@ -95,27 +118,32 @@ internal static class Upscaler
             var v2 = Vector.ShiftRightLogical(new Vector<ushort>(a, i + n) * wa + new Vector<ushort>(b, i + n) * wb, 8);
             if (grain is not null)
             {
-                v1 = Vector.Min(Vector.Max(v1 + new Vector<ushort>(grain, i), low), high) - low;
-                v2 = Vector.Min(Vector.Max(v2 + new Vector<ushort>(grain, i + n), low), high) - low;
+                // A grain row is one tile wide (GrainRowLanes); 2n divides it, so a pair of vectors never straddles its end.
+                var g = i % GrainRowLanes;
+                v1 = Vector.Min(Vector.Max(v1 + new Vector<ushort>(grain, g), low), high) - low;
+                v2 = Vector.Min(Vector.Max(v2 + new Vector<ushort>(grain, g + n), low), high) - low;
             }
             Vector.Narrow(v1, v2).CopyTo(dst[i..]);
         }
         for (; i < dst.Length; i++)
         {
             var v = (a[i] * (16 - f) + b[i] * f) >> 8;
-            if (grain is not null) v = Math.Clamp(v + grain[i] - Bias, 0, 255);
+            if (grain is not null) v = Math.Clamp(v + grain[i % GrainRowLanes] - Bias, 0, 255);
             dst[i] = (byte)v;
         }
     }
 
-    /// <summary>The grain tile expanded to output rows (biased by 64, alpha lanes neutral).</summary>
-    private static ushort[][] GrainRows(sbyte[] tile, int w)
+    /// <summary>
+    /// The grain tile as rows of 16-bit lanes, one tile wide (biased by 64, alpha lanes neutral); output pixel x of a row
+    /// takes lane (4x + c) mod <see cref="GrainRowLanes"/>, the same grain as tiling across the whole width.
+    /// </summary>
+    private static ushort[][] GrainRows(sbyte[] tile)
     {
         var rows = new ushort[Tile][];
         for (var y = 0; y < Tile; y++)
         {
-            var row = rows[y] = new ushort[w * 4];
-            for (var x = 0; x < w; x++)
+            var row = rows[y] = new ushort[GrainRowLanes];
+            for (var x = 0; x < Tile; x++)
             {
                 var g = (ushort)(tile[y * Tile + x % Tile] + Bias);
                 (row[x * 4], row[x * 4 + 1], row[x * 4 + 2], row[x * 4 + 3]) = (g, g, g, Bias);

@@ -97,7 +97,7 @@ public sealed class TokenService(
         var token = issuer.Issue(new TokenSubject(cred.ClientId, cred.TechnicalAccountId, cred.OrgCode, cred.Id, matched.Uuid, scopes));
         usage.Record(matched.Uuid, clock.GetUtcNow(), TokenEndpoint.ClientCredentials);
         OAuthErrors.NoStore(ctx);
-        return TypedResults.Ok(new TokenResponse(token.AccessToken, "bearer", token.ExpiresInSeconds));
+        return TokenResponseResult.For(token);
     }
 
     private static string Truncate(string s) => s.Length <= 100 ? s : s[..100] + "…";

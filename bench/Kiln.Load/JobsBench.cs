@@ -1,0 +1,118 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using static Kiln.Load.Stats;
+
+namespace Kiln.Load;
+
+/// <summary>
+/// Async throughput (issue 17): images per second end to end for async jobs (submit, claim, render, store, status,
+/// download) against the same images made by sync calls, on one in-process Kiln, alternately in one run.
+/// Sync: 4 clients at once (two render, two wait in the pool). Async: every job submitted by 4 clients, then each job's
+/// status polled in submission order every 10 ms until it is done, and its image downloaded.
+/// </summary>
+public static class JobsBench
+{
+    public const double Budget = 0.9;
+    private static readonly HttpClient Plain = new(); // a pre-signed URL carries its own authority
+
+    public static async Task<int> RunAsync(string? postgresAdmin, int images, int size)
+    {
+        await using var kiln = await InProcess.StartAsync(postgresAdmin);
+        using var http = new HttpClient { BaseAddress = new Uri(kiln.Url), Timeout = TimeSpan.FromMinutes(5) };
+        var tokenRes = await http.PostAsync("/ims/token/v3", new StringContent(InProcess.TokenBody(kiln.Demo.ClientId, kiln.Demo.ClientSecret),
+            Encoding.UTF8, "application/x-www-form-urlencoded"));
+        var token = JsonDocument.Parse(await tokenRes.Content.ReadAsStringAsync()).RootElement.GetProperty("access_token").GetString()!;
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        http.DefaultRequestHeaders.Add("x-api-key", kiln.Demo.ClientId);
+
+        await SyncAsync(http, 0, 8, size); // warm-up: JIT, pools, the first blob writes
+        await AsyncAsync(http, 0, 8, size);
+        var half = Math.Max(1, images / 2);
+        var rounds = new List<(double Sync, double Async)>();
+        for (var r = 0; r < 2; r++)
+        {
+            var seed = 1000 + r * half;
+            double s, a;
+            if (r == 0) { s = await SyncAsync(http, seed, half, size); a = await AsyncAsync(http, seed, half, size); }
+            else { a = await AsyncAsync(http, seed, half, size); s = await SyncAsync(http, seed, half, size); }
+            rounds.Add((half / s, half / a));
+        }
+        var ratio = Median(rounds.Select(p => p.Async / p.Sync));
+        Console.WriteLine(F($"Async vs sync: {2 * half} images of {size}x{size} per mode on {kiln.Provider}, Kiln Release in-process, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores; 2 pairs of {half}"));
+        Console.WriteLine();
+        Console.WriteLine("| Pair | sync images/s | async images/s | async / sync |");
+        Console.WriteLine("|---|---:|---:|---:|");
+        for (var i = 0; i < rounds.Count; i++)
+            Console.WriteLine(F($"| {i + 1} ({(i == 0 ? "sync first" : "async first")}) | {rounds[i].Sync:F1} | {rounds[i].Async:F1} | {rounds[i].Async / rounds[i].Sync:F3} |"));
+        Console.WriteLine(F($"| **median of paired ratios** | | | **{ratio:F3}** (budget >= {Budget}) |"));
+        return ratio >= Budget ? 0 : 3;
+    }
+
+    private static string Body(int seed, int size) =>
+        F($$"""{"prompt":"a lighthouse at dusk","size":{"width":{{size}},"height":{{size}}},"seeds":[{{seed}}]}""");
+
+    /// <summary>Seconds for <paramref name="count"/> sync generates and their downloads, 4 clients at once.</summary>
+    private static async Task<double> SyncAsync(HttpClient http, int firstSeed, int count, int size)
+    {
+        var next = -1;
+        var sw = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(async _ =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < count)
+            {
+                var body = await PostAsync(http, "/v3/images/generate", Body(firstSeed + i, size), 200);
+                await DownloadAsync(http, body.GetProperty("outputs")[0]);
+            }
+        }));
+        return sw.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>Seconds for <paramref name="count"/> async jobs: all submitted, then each awaited in order and downloaded.</summary>
+    private static async Task<double> AsyncAsync(HttpClient http, int firstSeed, int count, int size)
+    {
+        var status = new string[count];
+        var next = -1;
+        var sw = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(async _ =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < count)
+                status[i] = new Uri((await PostAsync(http, "/v3/images/generate-async", Body(firstSeed + i, size), 202)).GetProperty("statusUrl").GetString()!).PathAndQuery;
+        }));
+        foreach (var path in status)
+        {
+            while (true)
+            {
+                using var res = await http.GetAsync(path);
+                var job = JsonDocument.Parse(await res.Content.ReadAsStringAsync()).RootElement;
+                var state = job.GetProperty("status").GetString();
+                if (state == "succeeded") { await DownloadAsync(http, job.GetProperty("result").GetProperty("outputs")[0]); break; }
+                if (state is "failed" or "canceled") throw new InvalidOperationException("job " + state + ": " + job);
+                await Task.Delay(10);
+            }
+        }
+        return sw.Elapsed.TotalSeconds;
+    }
+
+    private static async Task<JsonElement> PostAsync(HttpClient http, string path, string json, int expect)
+    {
+        while (true)
+        {
+            using var res = await http.PostAsync(path, new StringContent(json, Encoding.UTF8, "application/json"));
+            var text = await res.Content.ReadAsStringAsync();
+            if ((int)res.StatusCode == 429) { await Task.Delay(50); continue; } // a full pool: come back, as a client would
+            if ((int)res.StatusCode != expect) throw new InvalidOperationException($"{path}: {(int)res.StatusCode} {text}");
+            return JsonDocument.Parse(text).RootElement.Clone();
+        }
+    }
+
+    private static async Task DownloadAsync(HttpClient http, JsonElement output)
+    {
+        var url = output.GetProperty("image").GetProperty("url").GetString()!;
+        var bytes = await Plain.GetByteArrayAsync(url);
+        if (bytes.Length < 1000) throw new InvalidOperationException("short image");
+    }
+}
