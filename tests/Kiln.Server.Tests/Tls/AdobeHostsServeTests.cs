@@ -266,6 +266,8 @@ public sealed partial class AdobeHostsServeTests(AdobeHostsNode node) : IClassFi
         Assert.Equal(Path.Combine(node.Dir, "tls", "kiln-ca.pem"), env["NODE_EXTRA_CA_CERTS"]);
         Assert.Equal(node.Ca.ExportCertificatePem().Trim(), File.ReadAllText(env["NODE_EXTRA_CA_CERTS"]).Trim());
         Assert.Equal(env["REQUESTS_CA_BUNDLE"], env["SSL_CERT_FILE"]);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.Combine(node.Dir, "tls")));
+        Assert.All(new[] { env["NODE_EXTRA_CA_CERTS"], env["SSL_CERT_FILE"] }, f => Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(f)));
         var bundle = File.ReadAllText(env["SSL_CERT_FILE"]);
         Assert.Contains(node.Ca.ExportCertificatePem().Trim(), bundle, StringComparison.Ordinal);
         if (File.Exists("/etc/ssl/certs/ca-certificates.crt"))
