@@ -6,6 +6,7 @@ var root = new RootCommand("kiln: a self-hosted, Firefly-compatible image platfo
 root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(AdminCommand.Create());
 root.Subcommands.Add(TrustCommand.Create());
+root.Subcommands.Add(EnvCommand.Create());
 root.Subcommands.Add(ConfigureCommand.Create());
 root.Subcommands.Add(TokenCommand.Create());
 root.Subcommands.Add(SecretsCommand.Create());

@@ -3,6 +3,7 @@ using Kiln.Server.Core;
 using Kiln.Server.Console;
 using Kiln.Server.Data;
 using Kiln.Server.Generation;
+using Kiln.Server.Hosting.Tls;
 using Kiln.Server.Firefly;
 using Kiln.Server.Ims;
 using Kiln.Server.Users;
@@ -26,6 +27,7 @@ public static class KilnApp
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         configure?.Invoke(builder);
         builder.Services.AddKiln(builder.Configuration);
+        AdobeHostsSetup.Add(builder); // --adobe-hosts and --proxy-port (docs/adobe-hosts.md)
         var app = builder.Build();
         app.UseKiln();
         return app;
@@ -80,6 +82,7 @@ public static class KilnApp
 
     public static WebApplication UseKiln(this WebApplication app)
     {
+        app.UseAdobeHosts();
         app.UseRequestId();
         app.UseExceptionHandler(e => e.Run(ctx =>
         {
