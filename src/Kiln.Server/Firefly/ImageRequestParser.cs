@@ -89,18 +89,34 @@ internal static partial class ImageRequestParser
 
         // Image, mask and placement.
         SourceRef? source = null, mask = null;
+        string[]? maskLoc = null;
         var invert = false;
         if (op != ImageOperation.Generate && c.Object(root, "image", Body, required: true) is { } image)
         {
             var il = BodyChecker.Loc(Body, "image");
             source = Source(c, image, il, required: true);
             if (op != ImageOperation.GenerateSimilar && c.Object(image, "mask", il, false) is { } im)
-                mask = Source(c, im, BodyChecker.Loc(il, "mask"), required: true);
+            {
+                // docs/firefly.md#sdk-schema-conformance: the SDK's image.mask is a PublicBinaryInput ({uploadId} or
+                // {url}); the {source: {...}} form is accepted too.
+                var ml = BodyChecker.Loc(il, "mask");
+                if (BodyChecker.Get(im, "source") is null)
+                {
+                    mask = Binary(c, im, ml);
+                    maskLoc = ["body", "image", "mask"];
+                }
+                else
+                {
+                    mask = Source(c, im, ml, required: true);
+                    maskLoc = ["body", "image", "mask", "source"];
+                }
+            }
         }
         if (op is ImageOperation.Expand or ImageOperation.Fill or ImageOperation.ObjectComposite && c.Object(root, "mask", Body, false) is { } topMask)
         {
             var ml = BodyChecker.Loc(Body, "mask");
-            mask = Source(c, topMask, ml, required: true) ?? mask;
+            var top = Source(c, topMask, ml, required: true);
+            if (top is not null) (mask, maskLoc) = (top, ["body", "mask", "source"]);
             invert = c.Bool(topMask, "invert", ml) == true;
         }
         if (op == ImageOperation.Fill && mask is null && BodyChecker.Get(root, "mask") is null && BodyChecker.Get(BodyChecker.Get(root, "image") ?? default, "mask") is null)
@@ -127,7 +143,7 @@ internal static partial class ImageRequestParser
             Operation = op, Async = isAsync, Width = width, Height = height, NumVariations = count, Seeds = finalSeeds,
             Prompt = prompt, NegativePrompt = negative, ContentClass = contentClass, StylePresets = presets, StyleStrength = styleStrength,
             VisualIntensity = visualIntensity, Tileable = tileable, LocaleCode = locale, ModelVersion = model ?? (isAsync && op is ImageOperation.Generate or ImageOperation.GenerateSimilar ? "image3" : null),
-            Source = source, Mask = mask, InvertMask = invert, Placement = placement,
+            Source = source, Mask = mask, MaskLoc = maskLoc, InvertMask = invert, Placement = placement,
             StyleReference = styleRef, StructureReference = structureRef, StructureStrength = structureStrength,
         };
     }
@@ -179,15 +195,18 @@ internal static partial class ImageRequestParser
 
     private static SourceRef? ImageReference(BodyChecker c, JsonElement parent, object[] parentLoc)
     {
+        // The SDK's StylesImageReference and StructureImageReference have an optional source: {} means no reference.
         if (c.Object(parent, "imageReference", parentLoc, false) is not { } r) return null;
-        return Source(c, r, BodyChecker.Loc(parentLoc, "imageReference"), required: true);
+        return Source(c, r, BodyChecker.Loc(parentLoc, "imageReference"), required: false);
     }
 
     /// <summary>Reads <c>{source: {url? | uploadId?}}</c> from <paramref name="holder"/>.</summary>
-    private static SourceRef? Source(BodyChecker c, JsonElement holder, object[] holderLoc, bool required)
+    private static SourceRef? Source(BodyChecker c, JsonElement holder, object[] holderLoc, bool required) =>
+        c.Object(holder, "source", holderLoc, required) is { } src ? Binary(c, src, BodyChecker.Loc(holderLoc, "source")) : null;
+
+    /// <summary>Reads a PublicBinaryInput, <c>{url}</c> or <c>{uploadId}</c>: exactly one of the two.</summary>
+    private static SourceRef? Binary(BodyChecker c, JsonElement src, object[] sl)
     {
-        if (c.Object(holder, "source", holderLoc, required) is not { } src) return null;
-        var sl = BodyChecker.Loc(holderLoc, "source");
         var url = c.String(src, "url", sl, 1, 2083);
         var upload = c.String(src, "uploadId", sl);
         if (url is not null && (!Uri.TryCreate(url, UriKind.Absolute, out var u) || (u.Scheme != "http" && u.Scheme != "https")))

@@ -34,6 +34,8 @@ public sealed record ImageSpec
     public string? ModelVersion { get; init; }
     public SourceRef? Source { get; init; }
     public SourceRef? Mask { get; init; }
+    /// <summary>Where the mask was given (<c>loc</c> of its errors); null in jobs stored before it existed.</summary>
+    public string[]? MaskLoc { get; init; }
     public bool InvertMask { get; init; }
     public Placement? Placement { get; init; }
     public SourceRef? StyleReference { get; init; }

@@ -13,7 +13,7 @@ namespace Kiln.Server.Firefly;
 public sealed class SourceResolver(IBlobStore store, SourceFetcher fetcher, TimeProvider clock, IOptions<FireflyOptions> options)
 {
     public static object[] LocOf(ImageSpec spec, SourceRef s) =>
-        ReferenceEquals(s, spec.Mask) ? (spec.Operation == Generation.ImageOperation.Fill && !spec.Async ? ["body", "image", "mask", "source"] : ["body", "mask", "source"])
+        ReferenceEquals(s, spec.Mask) ? spec.MaskLoc is { } maskLoc ? [.. maskLoc] : (spec.Operation == Generation.ImageOperation.Fill && !spec.Async ? ["body", "image", "mask", "source"] : ["body", "mask", "source"])
         : ReferenceEquals(s, spec.StyleReference) ? ["body", "style", "imageReference", "source"]
         : ReferenceEquals(s, spec.StructureReference) ? ["body", "structure", "imageReference", "source"]
         : ["body", "image", "source"];

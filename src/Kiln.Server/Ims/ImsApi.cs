@@ -17,6 +17,7 @@ public static class ImsApi
         var ims = app.MapGroup("/ims").WithTags("IMS");
         ims.MapTokenEndpoint();
         ims.MapDeviceCode();
+        ims.MapDiscovery();
         ims.MapGet("/keys", Keys).WithSummary("The JSON Web Key Set that verifies access tokens");
         ims.MapPost("/validate_token/v1", ValidateAsync).DisableAntiforgery().WithSummary("Check a token; always 200");
         ims.MapPost("/invalidate_token/v2", InvalidateAsync).DisableAntiforgery().WithSummary("Revoke a token");

@@ -8,7 +8,8 @@ public sealed class ImsOptions
     public const string Section = "Kiln:Ims";
 
     public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromHours(24);
-    public string Issuer { get; set; } = "kiln-ims";
+    /// <summary>The <c>iss</c> claim and the discovery issuer; when empty, derived by <see cref="ImsIssuer"/> (docs/identity.md#issuer).</summary>
+    public string? Issuer { get; set; }
     /// <summary>Secrets per credential; Adobe allows 2, Kiln up to 5.</summary>
     public int MaxSecretsPerCredential { get; set; } = 2;
     /// <summary>Optional base64 HMAC key for secret hashes; when empty a key is generated and kept in the database.</summary>

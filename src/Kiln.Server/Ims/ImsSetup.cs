@@ -9,6 +9,7 @@ public static class ImsSetup
     {
         services.AddSingleton<SecretHasher>();
         services.AddSingleton<KeyRing>();
+        services.AddSingleton<ImsIssuer>();
         services.AddSingleton<TokenIssuer>();
         services.AddSingleton<TokenValidator>();
         ClusterSubscribers.Add<CredentialCache>(services);

@@ -15,7 +15,7 @@ public sealed record TokenSubject(
 public sealed record IssuedToken(string AccessToken, string Jti, int ExpiresInSeconds, DateTimeOffset ExpiresAt);
 
 /// <summary>Mints IMS-shaped JWT access tokens (docs/identity.md#access-tokens).</summary>
-public sealed class TokenIssuer(KeyRing keys, TimeProvider clock, IOptions<ImsOptions> options)
+public sealed class TokenIssuer(KeyRing keys, TimeProvider clock, IOptions<ImsOptions> options, ImsIssuer issuer)
 {
     private static readonly JsonWebTokenHandler Handler = new() { SetDefaultTimesOnTokenCreation = false };
 
@@ -32,7 +32,9 @@ public sealed class TokenIssuer(KeyRing keys, TimeProvider clock, IOptions<ImsOp
         using (var w = new Utf8JsonWriter(buffer))
         {
             w.WriteStartObject();
-            w.WriteString("iss", options.Value.Issuer);
+            w.WriteString("iss", issuer.Value);
+            // aud is the client id, the value a resource server already knows as its x-api-key (docs/identity.md#audience).
+            w.WriteString("aud", subject.ClientId);
             w.WriteNumber("iat", now.ToUnixTimeSeconds());
             w.WriteNumber("nbf", now.ToUnixTimeSeconds());
             w.WriteNumber("exp", expires.ToUnixTimeSeconds());

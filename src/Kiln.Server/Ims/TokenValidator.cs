@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using Kiln.Server.Core;
@@ -15,7 +14,7 @@ namespace Kiln.Server.Ims;
 /// </summary>
 public sealed class TokenValidator(
     KeyRing keys, CredentialCache credentials, RevocationList revocations, TimeProvider clock,
-    IOptions<ImsOptions> options, UserCache users)
+    ImsIssuer issuer, UserCache users)
 {
     private static readonly JsonWebTokenHandler Handler = new() { MapInboundClaims = false };
     private readonly ConcurrentDictionary<string, ImsCaller> _verified = new(StringComparer.Ordinal);
@@ -91,7 +90,7 @@ public sealed class TokenValidator(
 
     private TokenValidationParameters Parameters() => new()
     {
-        ValidIssuer = options.Value.Issuer,
+        ValidIssuers = issuer.Accepted,
         ValidateAudience = false,
         ValidAlgorithms = [KeyRing.Algorithm],
         IssuerSigningKeys = keys.VerifyingKeys,
