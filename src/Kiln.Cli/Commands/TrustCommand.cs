@@ -1,6 +1,9 @@
 using System.CommandLine;
 using System.Net;
 using Kiln.Cli.Trust;
+using Kiln.Server.Core;
+using Kiln.Server.Hosting.Tls;
+using Microsoft.Extensions.Options;
 
 namespace Kiln.Cli.Commands;
 
@@ -20,11 +23,24 @@ public static class TrustCommand
         var undo = new Option<bool>("--undo") { Description = "Remove exactly what kiln trust added" };
         var cmd = new Command("trust", "Trust Kiln's CA and map Adobe's host names to Kiln on this machine (needs root)")
         {
-            ServeCommand.Data, ca, address, status, dryRun, undo,
+            ServeCommand.Data, ServeCommand.Database, ca, address, status, dryRun, undo,
         };
-        cmd.SetAction(parse =>
+        cmd.SetAction(async (parse, ct) =>
         {
-            var pem = parse.GetValue(ca) ?? Path.Combine(parse.GetValue(ServeCommand.Data)!, "tls", "kiln-ca.pem");
+            var pem = parse.GetValue(ca) ?? KilnCa.PemPath(parse.GetValue(ServeCommand.Data)!);
+            if (parse.GetValue(ca) is null && !File.Exists(pem))
+            {
+                // No PEM yet (Kiln never ran with --adobe-hosts here): the installation's CA, made now if there is none.
+                try
+                {
+                    await using var sp = AdminCommand.Services(parse);
+                    pem = await KilnCa.EnsurePemFileAsync(sp, ct);
+                }
+                catch (Exception e) when (e is KeyEncryptionException or DataDirectoryException or OptionsValidationException or KilnCaException)
+                {
+                    return Fail(e.Message);
+                }
+            }
             var trusted = TrustedCa.Load(pem, out var caError);
             if (trusted is null) return Fail(caError!);
             if (!IPAddress.TryParse(parse.GetValue(address), out var ip)) return Fail($"--address '{parse.GetValue(address)}' is not an IP address.", 2);

@@ -1,6 +1,7 @@
-using System.Formats.Asn1;
+using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Kiln.Server.Hosting.Tls;
 
 namespace Kiln.Cli.Trust;
 
@@ -11,8 +12,6 @@ namespace Kiln.Cli.Trust;
 /// </summary>
 public sealed class TrustedCa
 {
-    private const string NameConstraintsOid = "2.5.29.30";
-
     private TrustedCa(X509Certificate2 cert, string pemPath, IReadOnlyList<string> names)
     {
         Certificate = cert;
@@ -57,16 +56,16 @@ public sealed class TrustedCa
             error = $"{full} is not a CA certificate.";
             return null;
         }
-        var constraints = cert.Extensions[NameConstraintsOid];
+        var constraints = cert.Extensions[NameConstraints.Oid];
         if (constraints is null || !constraints.Critical)
         {
             error = $"{full} has no critical Name Constraints: kiln trust installs only a CA that may sign for Kiln's host names alone.";
             return null;
         }
-        List<string> names;
-        try { names = PermittedDnsNames(constraints.RawData); }
-        catch (AsnContentException e) { error = $"{full}: unreadable Name Constraints: {e.Message}"; return null; }
-        names = names.Where(n => n.Length > 0 && n[0] != '.' && !n.Equals("localhost", StringComparison.OrdinalIgnoreCase))
+        // The names as Kiln's CA writes them (Kiln.Server.Hosting.Tls.NameConstraints): DNS names, and addresses, which a hosts file cannot map.
+        var names = (NameConstraints.Read(cert) ?? [])
+            .Where(n => n.Length > 0 && n[0] != '.' && !n.Contains('/', StringComparison.Ordinal) && !IPAddress.TryParse(n, out _)
+                && !n.Equals("localhost", StringComparison.OrdinalIgnoreCase))
             .Select(n => n.ToLowerInvariant()).Distinct().ToList();
         if (names.Count == 0)
         {
@@ -74,22 +73,5 @@ public sealed class TrustedCa
             return null;
         }
         return new TrustedCa(cert, full, names);
-    }
-
-    /// <summary>The dNSName entries of the permitted subtrees (RFC 5280, 4.2.1.10).</summary>
-    private static List<string> PermittedDnsNames(byte[] der)
-    {
-        var names = new List<string>();
-        var outer = new AsnReader(der, AsnEncodingRules.DER).ReadSequence();
-        var permittedTag = new Asn1Tag(TagClass.ContextSpecific, 0, isConstructed: true);
-        if (!outer.HasData || outer.PeekTag() != permittedTag) return names;
-        var permitted = outer.ReadSequence(permittedTag);
-        var dnsTag = new Asn1Tag(TagClass.ContextSpecific, 2);
-        while (permitted.HasData)
-        {
-            var subtree = permitted.ReadSequence();
-            if (subtree.PeekTag() == dnsTag) names.Add(subtree.ReadCharacterString(UniversalTagNumber.IA5String, dnsTag));
-        }
-        return names;
     }
 }

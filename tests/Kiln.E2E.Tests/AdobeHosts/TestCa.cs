@@ -1,12 +1,12 @@
-using System.Formats.Asn1;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Kiln.Server.Hosting.Tls;
 
 namespace Kiln.E2E.Tests.AdobeHosts;
 
 /// <summary>
-/// A CA made for the trust tests, shaped like an installation's (ECDSA P-256, critical Name Constraints on the hosts
-/// it may sign for), written where <c>kiln trust --data</c> reads it: &lt;data&gt;/tls/kiln-ca.pem.
+/// A CA made for the trust tests, shaped like an installation's (ECDSA P-256, critical Name Constraints written by
+/// Kiln's own NameConstraints on the hosts it may sign for), written where <c>kiln trust --data</c> reads it: &lt;data&gt;/tls/kiln-ca.pem.
 /// </summary>
 public sealed class TestCa : IDisposable
 {
@@ -35,7 +35,7 @@ public sealed class TestCa : IDisposable
         req.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, true, 0, true));
         req.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
         req.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(req.PublicKey, false));
-        if (constrained) req.CertificateExtensions.Add(NameConstraints([.. names, "localhost"]));
+        if (constrained) req.CertificateExtensions.Add(NameConstraints.Build([.. names, "localhost", "127.0.0.1"]));
         var now = DateTimeOffset.UtcNow;
         return new TestCa(key, req.CreateSelfSigned(now.AddMinutes(-5), now.AddDays(30)));
     }
@@ -65,18 +65,6 @@ public sealed class TestCa : IDisposable
         var now = DateTimeOffset.UtcNow;
         using var leaf = req.Create(Certificate.SubjectName, X509SignatureGenerator.CreateForECDsa(_key), now.AddMinutes(-1), now.AddDays(1), [1, 2, 3, 4]);
         return leaf.ExportCertificatePem() + "\n";
-    }
-
-    private static X509Extension NameConstraints(IEnumerable<string> names)
-    {
-        var w = new AsnWriter(AsnEncodingRules.DER);
-        using (w.PushSequence())
-        using (w.PushSequence(new Asn1Tag(TagClass.ContextSpecific, 0, isConstructed: true)))
-        {
-            foreach (var n in names)
-                using (w.PushSequence()) w.WriteCharacterString(UniversalTagNumber.IA5String, n, new Asn1Tag(TagClass.ContextSpecific, 2));
-        }
-        return new X509Extension("2.5.29.30", w.Encode(), critical: true);
     }
 
     public void Dispose()
