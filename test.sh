@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine or a warm one.
-#   1. installs what the tests need, skipping what is already there: PostgreSQL and Chromium (Debian), s3rver (npm);
+#   1. installs what the tests need, skipping what is already there: PostgreSQL, Chromium and python3-requests (Debian), s3rver (npm);
 #   2. starts PostgreSQL and s3rver on loopback with throwaway data, and stops them on exit;
 #   3. builds and runs every test project;
 #   4. runs it with Kiln logging at Debug into $RUN/logs and scans those logs for client secrets (a leak counts as a failure);
@@ -14,6 +14,7 @@ log() { printf '[test.sh] %s\n' "$*" >&2; }
 need_apt=()
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
+python3 -c 'import requests' >/dev/null 2>&1 || need_apt+=(python3-requests)  # the proxy-mode tests run Python requests
 if [ ${#need_apt[@]} -gt 0 ]; then
   log "installing ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"

@@ -67,10 +67,11 @@ public static class ServeCommand
                 System.Console.Error.WriteLine("error: " + e.Message);
                 return 1;
             }
-            catch (IOException e) when (e.InnerException is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AccessDenied })
+            catch (Exception e) when (e is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AccessDenied }
+                || e.InnerException is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AccessDenied })
             {
                 // Port 443 (the --adobe-hosts default) is privileged on Linux (docs/adobe-hosts.md#https-listener).
-                System.Console.Error.WriteLine($"error: {e.Message}: permission denied. Ports below 1024 need root or CAP_NET_BIND_SERVICE; or choose --https-port 8443.");
+                System.Console.Error.WriteLine($"error: {e.Message} (permission denied). Ports below 1024 need root or CAP_NET_BIND_SERVICE; or choose --https-port 8443.");
                 return 1;
             }
             return 0;

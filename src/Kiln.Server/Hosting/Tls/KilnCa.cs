@@ -11,7 +11,7 @@ namespace Kiln.Server.Hosting.Tls;
 // API for `kiln trust` and `kiln env` (docs/adobe-hosts.md#the-ca):
 //   await using var sp = AdminCommand.Services(parse);          // data dir prepared, KEK loaded (as kiln admin does)
 //   string pem = await KilnCa.EnsurePemFileAsync(sp, ct);        // migrates the database, makes the CA once, writes
-//                                                                // <data>/tls/kiln-ca.pem (public, 0644 in a 0700 dir)
+//                                                                // <data>/tls/kiln-ca.pem (0600 in a 0700 dir; the content is public)
 //   string bundle = await KilnCa.WriteBundleAsync(dataDirFullPath, pem, ct);   // system roots + Kiln's CA
 //   AdobeHosts.AdobeNames   the Adobe host names a hosts-file block maps (no localhost)
 //   AdobeHosts.ServedNames  every name the CA permits before operator additions (Kiln:AdobeHosts:ExtraNames)
@@ -167,11 +167,11 @@ public sealed class KilnCa : IDisposable
         }
     }
 
-    /// <summary>Writes the CA certificate to <c>&lt;data&gt;/tls/kiln-ca.pem</c> (the folder 0700; the file is public, 0644) when it differs; returns the path.</summary>
+    /// <summary>Writes the CA certificate to <c>&lt;data&gt;/tls/kiln-ca.pem</c> (the folder 0700, the file 0600 like the rest of the data directory; its content is public) when it differs; returns the path.</summary>
     public async Task<string> WritePemAsync(string dataDir, CancellationToken ct)
     {
         var path = PemPath(dataDir);
-        await WritePublicAsync(path, Pem, ct);
+        await WriteDataFileAsync(path, Pem, ct);
         return path;
     }
 
@@ -184,7 +184,7 @@ public sealed class KilnCa : IDisposable
         var system = SystemBundles.FirstOrDefault(File.Exists) is { } found ? await File.ReadAllTextAsync(found, ct) : "";
         if (system.Length > 0 && !system.EndsWith('\n')) system += "\n";
         var path = BundlePath(dataDir);
-        await WritePublicAsync(path, system + "# Kiln local CA (docs/adobe-hosts.md)\n" + await File.ReadAllTextAsync(pemPath, ct), ct);
+        await WriteDataFileAsync(path, system + "# Kiln local CA (docs/adobe-hosts.md)\n" + await File.ReadAllTextAsync(pemPath, ct), ct);
         return path;
     }
 
@@ -207,7 +207,8 @@ public sealed class KilnCa : IDisposable
         return await ca.WritePemAsync(kiln.FullDataDir, ct);
     }
 
-    private static async Task WritePublicAsync(string path, string content, CancellationToken ct)
+    /// <summary>Writes a file 0600 (like everything in the data directory) in the 0700 <c>tls</c> folder, unless it already holds <paramref name="content"/>.</summary>
+    private static async Task WriteDataFileAsync(string path, string content, CancellationToken ct)
     {
         var dir = Path.GetDirectoryName(path)!;
         if (!Directory.Exists(dir))
@@ -216,13 +217,7 @@ public sealed class KilnCa : IDisposable
             else Directory.CreateDirectory(dir, DataDirectory.DirMode);
         }
         if (File.Exists(path) && await File.ReadAllTextAsync(path, ct) == content) return;
-        var tmp = Path.Combine(dir, "." + Path.GetFileName(path) + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp");
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
-        await using (var fs = new FileStream(tmp, options))
-        await using (var w = new StreamWriter(fs))
-            await w.WriteAsync(content.AsMemory(), ct);
-        File.Move(tmp, path, overwrite: true);
+        await SecureFile.WriteAllTextAsync(path, content, ct);
     }
 
     /// <summary>A leaf certificate (with its private key) for one served name, valid until <paramref name="notAfter"/> at most.</summary>
