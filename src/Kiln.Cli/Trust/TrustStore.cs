@@ -13,6 +13,8 @@ public abstract class TrustStore
     public virtual string? Unavailable => null;
     /// <summary>The system's CA bundle file (for REQUESTS_CA_BUNDLE and SSL_CERT_FILE), where there is one.</summary>
     public virtual string? SystemBundle => null;
+    /// <summary>The store's own world-readable copy of the CA, where it keeps one (the data directory's is the owner's only).</summary>
+    public virtual string? InstalledCopy(TrustedCa ca) => null;
     public abstract string? MissingRight();
     /// <summary>Whether the CA is in place, and a sentence saying where.</summary>
     public abstract bool IsInstalled(TrustedCa ca, out string detail);
@@ -54,6 +56,7 @@ public sealed class AnchorDirectoryStore(string distro, string dir, string tool,
 {
     public override string Name => $"{distro} system trust store ({dir}, {Path.GetFileName(tool)})";
     public override string SystemBundle => bundle;
+    public override string? InstalledCopy(TrustedCa ca) => File.Exists(FileOf(ca)) ? FileOf(ca) : null;
     private string FileOf(TrustedCa ca) => Path.Combine(dir, $"kiln-{ca.ShortId}.crt");
 
     public override string? MissingRight() =>

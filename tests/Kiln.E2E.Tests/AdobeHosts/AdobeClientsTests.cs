@@ -80,14 +80,16 @@ public sealed class AdobeClientsFixture : IAsyncLifetime
               dotnet '{{KilnProcess.KilnDll}}' serve --data "$D" --urls http://127.0.0.1:5000 --adobe-hosts --https-port 443 >'{{r}}/kiln.stdout' 2>'{{log}}' &
             KILN=$!
             trap 'kill $KILN 2>/dev/null; wait $KILN 2>/dev/null' EXIT
-            for _ in $(seq 1 900); do curl -sf -o /dev/null -w '' http://127.0.0.1:5000/health/ready && break; kill -0 $KILN 2>/dev/null || break; sleep 0.1; done
+            for _ in $(seq 1 900); do curl -sf -o /dev/null -w '' http://127.0.0.1:5000/health/ready 2>/dev/null && break; kill -0 $KILN 2>/dev/null || break; sleep 0.1; done
             curl -sf -o /dev/null -w '' http://127.0.0.1:5000/health/ready || { echo "kiln did not start"; tail -50 '{{log}}'; exit 30; }
             {{(trust ? "kiln trust --data \"$D\" >'" + r + "/trust.out' || { cat '" + r + "/trust.out'; exit 31; }" : "# broken variant: no kiln trust")}}
             cd '{{ClientsDir}}'
             demo() { node -e 'console.log(JSON.stringify(require(process.argv[1])))' "$D/demo-credential.json" > '{{r}}/demo.json'; node json-field.js '{{r}}/demo.json' "$1"; }
             export ORG_ID=$(demo org_id) ORG_CODE=$(demo org_code) PROJECT_ID=$(demo project_id) WORKSPACE_ID=$(demo workspace_id)
             export CREDENTIAL_ID=$(demo credential_id) CLIENT_ID=$(demo client_id) CLIENT_SECRET=$(demo client_secret)
-            export NODE_EXTRA_CA_CERTS="$D/tls/kiln-ca.pem"
+            # Node.js has its own trust store: the setting kiln trust printed (the broken variant: the CA file itself).
+            {{(trust ? "eval \"$(grep -o 'export NODE_EXTRA_CA_CERTS=[^ ]*' '" + r + "/trust.out')\"" : "export NODE_EXTRA_CA_CERTS=\"$D/tls/kiln-ca.pem\"")}}
+            echo "NODE_EXTRA_CA_CERTS=$NODE_EXTRA_CA_CERTS"
             echo; echo "== node-firefly"; node firefly-sdk.js; echo "exit=$?"
             echo "== node-aio"; node aio.js; echo "exit=$?"
             echo "== python"; /usr/bin/python3 requests_client.py; echo "exit=$?"

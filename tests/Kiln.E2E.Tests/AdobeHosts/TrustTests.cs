@@ -55,6 +55,10 @@ public sealed class TrustTests
                 """);
             Assert.True(trust.Code == 0, $"round {round}: {trust}");
             Assert.Contains("Trusted: 8 host names now reach 127.0.0.1", trust.Stdout);
+            Assert.Contains($"  export NODE_EXTRA_CA_CERTS=/usr/local/share/ca-certificates/kiln-{ca.Sha256[..16]}.crt", trust.Stdout);
+            Assert.Contains("  export REQUESTS_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt", trust.Stdout);
+            Assert.Contains("  export SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt", trust.Stdout);
+            Assert.Contains($"  keytool -importcert -noprompt -trustcacerts -cacerts -storepass changeit -alias kiln-{ca.Sha256[..16]} -file /usr/local/share/ca-certificates/kiln-{ca.Sha256[..16]}.crt", trust.Stdout);
             Assert.Contains("== again\nAlready in place: nothing to change.", trust.Stdout);
             Assert.Contains("leaf.pem: OK", trust.Stdout);
             Assert.Matches(@"127\.0\.0\.1\s+firefly-api\.adobe\.io", trust.Stdout);
