@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine or a warm one.
-#   1. installs what the tests need, skipping what is already there: PostgreSQL, Chromium and python3-requests (Debian), s3rver (npm);
+#   1. installs what the tests need, skipping what is already there: PostgreSQL, Chromium and python3-requests (Debian),
+#      s3rver (npm, tools/s3) and Adobe's Node.js clients (npm, tests/clients);
 #   2. starts PostgreSQL and s3rver on loopback with throwaway data, and stops them on exit;
 #   3. builds and runs every test project;
 #   4. runs it with Kiln logging at Debug into $RUN/logs and scans those logs for client secrets (a leak counts as a failure);
@@ -14,7 +15,7 @@ log() { printf '[test.sh] %s\n' "$*" >&2; }
 need_apt=()
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
-python3 -c 'import requests' >/dev/null 2>&1 || need_apt+=(python3-requests)  # the proxy-mode tests run Python requests
+/usr/bin/python3 -c 'import requests' >/dev/null 2>&1 || need_apt+=(python3-requests)  # the proxy-mode and AdobeHosts tests run Debian's Python requests
 if [ ${#need_apt[@]} -gt 0 ]; then
   log "installing ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
@@ -24,6 +25,10 @@ fi
 if [ ! -x tools/s3/node_modules/.bin/s3rver ] && [ ! -f tools/s3/node_modules/s3rver/bin/s3rver.js ]; then
   log "installing s3rver (npm ci)"
   (cd tools/s3 && npm ci --silent --no-audit --no-fund >/dev/null) || { log "npm ci failed"; exit 1; }
+fi
+if [ ! -f tests/clients/node_modules/@adobe/firefly-apis/package.json ]; then
+  log "installing Adobe's Node.js clients for the AdobeHosts tests (npm ci in tests/clients)"
+  (cd tests/clients && npm ci --silent --no-audit --no-fund >/dev/null) || { log "npm ci in tests/clients failed"; exit 1; }
 fi
 
 RUN=$(mktemp -d /tmp/kiln-test-run.XXXXXX)

@@ -5,6 +5,7 @@ Kiln.Server.Core.KilnCulture.UseInvariant();
 var root = new RootCommand("kiln: a self-hosted, Firefly-compatible image platform and its command-line client.");
 root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(AdminCommand.Create());
+root.Subcommands.Add(TrustCommand.Create());
 root.Subcommands.Add(EnvCommand.Create());
 root.Subcommands.Add(ConfigureCommand.Create());
 root.Subcommands.Add(TokenCommand.Create());
