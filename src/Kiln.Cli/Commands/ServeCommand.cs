@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Kiln.Server.Core;
 using Kiln.Server.Hosting;
+using Kiln.Server.Hosting.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -18,13 +19,20 @@ public static class ServeCommand
         var urls = new Option<string>("--urls") { Description = "Addresses to listen on", DefaultValueFactory = _ => "http://127.0.0.1:5000" };
         var storage = new Option<string?>("--storage") { Description = "Blob storage: s3://bucket?endpoint=...&region=...&forcePathStyle=true; default local disk under --data" };
         var publicUrl = new Option<string?>("--public-url") { Description = "Base URL that clients use to reach Kiln (for status and image URLs)" };
-        var cmd = new Command("serve", "Start Kiln") { urls, Data, Database, storage, publicUrl };
+        var logFormat = new Option<string?>("--log-format") { Description = "console (default) or json: one JSON object per log line" };
+        logFormat.AcceptOnlyFromAmong("console", "json");
+        var otlp = new Option<string?>("--otlp-endpoint") { Description = "Export traces and metrics with OTLP to this endpoint (like OTEL_EXPORTER_OTLP_ENDPOINT)" };
+        var metricsUrls = new Option<string?>("--metrics-urls") { Description = "Serve /metrics for Prometheus on this separate listener, e.g. http://127.0.0.1:9464" };
+        var cmd = new Command("serve", "Start Kiln") { urls, Data, Database, storage, publicUrl, logFormat, otlp, metricsUrls };
         cmd.SetAction(async (parse, ct) =>
         {
             var args = new List<string> { "--urls", parse.GetValue(urls)!, $"--Kiln:DataDir={parse.GetValue(Data)}" };
             if (parse.GetValue(Database) is { Length: > 0 } db) args.Add($"--Kiln:Database={db}");
             if (parse.GetValue(storage) is { Length: > 0 } st) args.Add($"--Kiln:Storage={st}");
             if (parse.GetValue(publicUrl) is { Length: > 0 } pu) args.Add($"--Kiln:PublicBaseUrl={pu}");
+            if (parse.GetValue(logFormat) is { Length: > 0 } lf) args.Add($"--{TelemetrySetup.LogFormatKey}={lf}");
+            if (parse.GetValue(otlp) is { Length: > 0 } ep) args.Add($"--{TelemetrySetup.OtlpEndpointKey}={ep}");
+            if (parse.GetValue(metricsUrls) is { Length: > 0 } mu) args.Add($"--{MetricsAccess.Section}:Urls={mu}");
             try
             {
                 await using var app = KilnApp.Build([.. args]);

@@ -3,6 +3,7 @@ using Kiln.Server.Core;
 using Kiln.Server.Console;
 using Kiln.Server.Data;
 using Kiln.Server.Generation;
+using Kiln.Server.Hosting.Telemetry;
 using Kiln.Server.Firefly;
 using Kiln.Server.Ims;
 using Kiln.Server.Users;
@@ -26,6 +27,7 @@ public static class KilnApp
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         configure?.Invoke(builder);
         builder.Services.AddKiln(builder.Configuration);
+        builder.AddKilnTelemetry();
         var app = builder.Build();
         app.UseKiln();
         return app;

@@ -68,7 +68,11 @@ public sealed class KilnInitializer(
             var demo = _created with { BaseUrl = address };
             await Bootstrap.WriteFileAsync(o.FullDataDir, demo, CancellationToken.None);
             // Console, not ILogger: the secret is shown to the person who started Kiln and never reaches a log sink.
-            System.Console.Out.WriteLine(Bootstrap.CurlCommands(demo));
+            // With JSON logs stdout belongs to the log pipeline, so only a line saying where the credential is.
+            using var scope = scopes.CreateScope();
+            if (scope.ServiceProvider.GetService<Telemetry.JsonLogs>() is not null)
+                log.LogInformation("Demo credential written to {Path} (mode 0600); kiln configure --from reads it", Path.Combine(o.FullDataDir, Bootstrap.FileName));
+            else System.Console.Out.WriteLine(Bootstrap.CurlCommands(demo));
         }
         catch (Exception e)
         {
