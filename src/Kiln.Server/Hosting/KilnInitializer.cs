@@ -67,12 +67,9 @@ public sealed class KilnInitializer(
             if (_created is null || address is null) return;
             var demo = _created with { BaseUrl = address };
             await Bootstrap.WriteFileAsync(o.FullDataDir, demo, CancellationToken.None);
-            // Console, not ILogger: the secret is shown to the person who started Kiln and never reaches a log sink.
-            // With JSON logs stdout belongs to the log pipeline, so only a line saying where the credential is.
             using var scope = scopes.CreateScope();
-            if (scope.ServiceProvider.GetService<Telemetry.JsonLogs>() is not null)
-                log.LogInformation("Demo credential written to {Path} (mode 0600); kiln configure --from reads it", Path.Combine(o.FullDataDir, Bootstrap.FileName));
-            else System.Console.Out.WriteLine(Bootstrap.CurlCommands(demo));
+            OperatorNotice.Show(scope.ServiceProvider, Bootstrap.CurlCommands(demo), typeof(KilnInitializer).FullName!,
+                $"Demo credential written to {Path.Combine(o.FullDataDir, Bootstrap.FileName)} (mode 0600); kiln configure --from reads it");
         }
         catch (Exception e)
         {

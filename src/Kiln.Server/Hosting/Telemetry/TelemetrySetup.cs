@@ -31,7 +31,7 @@ public static class TelemetrySetup
         {
             builder.Logging.AddConsole(o => o.FormatterName = JsonLogFormatter.FormatterName);
             builder.Logging.AddConsoleFormatter<JsonLogFormatter, Microsoft.Extensions.Logging.Console.ConsoleFormatterOptions>();
-            builder.Services.AddSingleton<JsonLogs>();
+            builder.Services.AddSingleton<JsonConsoleLogs>();
         }
         else if (format is { Length: > 0 } && !string.Equals(format, "console", StringComparison.OrdinalIgnoreCase))
         {
@@ -82,6 +82,3 @@ public static class TelemetrySetup
         .AddNpgsqlInstrumentation()
         .AddRuntimeInstrumentation();
 }
-
-/// <summary>Registered when logs are JSON: the first-start banner then goes to a log line without the secret.</summary>
-public sealed class JsonLogs;
