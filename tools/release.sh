@@ -42,6 +42,7 @@ for rid in $RIDS; do
   "$DOTNET" publish src/Kiln.Cli/Kiln.Cli.csproj "${COMMON[@]}" -r "$rid" --self-contained true \
     -p:PublishSingleFile=true -p:IncludeNativeLibrariesForSelfExtract=true -p:EnableCompressionInSingleFile=false \
     -p:PublishReadyToRun="$R2R" -p:PackAsTool=false -p:DebugType=none -p:PlaywrightPlatform=none -o "$STAGE/$name"
+  rm -f "$STAGE/$name"/*.xml   # the libraries' XML docs: not needed beside the binary
   cp README.md "$STAGE/$name/"
   mkdir -p "$STAGE/$name/deploy" && cp -r deploy/. "$STAGE/$name/deploy/"
   case "$rid" in
