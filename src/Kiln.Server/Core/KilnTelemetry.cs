@@ -23,6 +23,13 @@ public static class KilnTelemetry
     /// <summary>Starts one of Kiln's spans (null when nobody listens).</summary>
     public static Activity? Start(string name, ActivityKind kind = ActivityKind.Internal) => Source.StartActivity(name, kind);
 
+    /// <summary>
+    /// Records no span at all (Kiln's, EF Core's, Npgsql's, HttpClient's) until disposed: for polls that run every
+    /// second whether or not there is work (job claims and re-queues, heartbeats, the jobs gauge), which would
+    /// otherwise flood the exporter with database spans.
+    /// </summary>
+    public static IDisposable Quiet() => OpenTelemetry.SuppressInstrumentationScope.Begin();
+
     /// <summary>Marks a span failed with a short reason (an error code, never a message that could carry input).</summary>
     public static void Fail(this Activity? span, string reason)
     {

@@ -30,6 +30,7 @@ internal sealed class JobCounts(IServiceScopeFactory scopes)
 
     private async Task ReadAsync()
     {
+        using var quiet = Core.KilnTelemetry.Quiet();
         try
         {
             await using var scope = scopes.CreateAsyncScope();

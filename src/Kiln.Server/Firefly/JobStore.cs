@@ -73,12 +73,16 @@ public sealed class JobStore
         var now = clock.GetUtcNow();
         var stale = db.Jobs.Where(j => j.Status == JobStates.Running && (all || j.LeaseExpiresAt < now));
         var max = options.Value.MaxJobAttempts;
-        var failed = await stale.Where(j => j.Attempts >= max).ExecuteUpdateAsync(u => u
-            .SetProperty(j => j.Status, JobStates.Failed).SetProperty(j => j.ErrorCode, "runtime_error")
-            .SetProperty(j => j.Message, "The job did not finish after repeated attempts").SetProperty(j => j.UpdatedAt, now), ct);
-        var requeued = await stale.Where(j => j.Attempts < max).ExecuteUpdateAsync(u => u
-            .SetProperty(j => j.Status, JobStates.Pending).SetProperty(j => j.LeaseOwner, (string?)null)
-            .SetProperty(j => j.LeaseExpiresAt, (DateTimeOffset?)null).SetProperty(j => j.UpdatedAt, now), ct);
+        int failed, requeued;
+        using (Core.KilnTelemetry.Quiet()) // every poll: its SQL is not traced
+        {
+            failed = await stale.Where(j => j.Attempts >= max).ExecuteUpdateAsync(u => u
+                .SetProperty(j => j.Status, JobStates.Failed).SetProperty(j => j.ErrorCode, "runtime_error")
+                .SetProperty(j => j.Message, "The job did not finish after repeated attempts").SetProperty(j => j.UpdatedAt, now), ct);
+            requeued = await stale.Where(j => j.Attempts < max).ExecuteUpdateAsync(u => u
+                .SetProperty(j => j.Status, JobStates.Pending).SetProperty(j => j.LeaseOwner, (string?)null)
+                .SetProperty(j => j.LeaseExpiresAt, (DateTimeOffset?)null).SetProperty(j => j.UpdatedAt, now), ct);
+        }
         for (var i = 0; i < failed; i++) metrics.JobEntered(JobStates.Failed);
         for (var i = 0; i < requeued; i++) metrics.JobEntered("requeued");
         return requeued;
@@ -87,7 +91,9 @@ public sealed class JobStore
     /// <summary>Takes the oldest pending job for this node (running, leased, one more attempt), or null when there is none.</summary>
     public async Task<Job?> ClaimAsync(CancellationToken ct)
     {
-        var job = await ClaimOneAsync(ct);
+        // Polled every second with or without work: its SQL is not traced (the worker's claim span covers a claim).
+        Job? job;
+        using (Core.KilnTelemetry.Quiet()) job = await ClaimOneAsync(ct);
         if (job is not null)
         {
             metrics.JobEntered(JobStates.Running);
@@ -132,6 +138,7 @@ public sealed class JobStore
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<KilnDb>();
         var now = clock.GetUtcNow();
+        using var quiet = Core.KilnTelemetry.Quiet(); // twice a second per running job: not traced
         var held = await Held(db, id).ExecuteUpdateAsync(u => u
             .SetProperty(j => j.Progress, progress).SetProperty(j => j.LeaseExpiresAt, now + options.Value.JobLease).SetProperty(j => j.UpdatedAt, now), ct);
         return held > 0;

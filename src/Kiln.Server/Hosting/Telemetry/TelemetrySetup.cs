@@ -64,12 +64,13 @@ public static class TelemetrySetup
     }
 
     /// <summary>
-    /// What Kiln traces: its own spans, ASP.NET Core (not the health probes), HttpClient (source fetches, S3 calls),
+    /// What Kiln traces: its own spans, ASP.NET Core (not the health probes or scrapes), HttpClient (source fetches, S3 calls),
     /// EF Core and Npgsql. The instrumentations record no query-string values, headers or bodies.
     /// </summary>
     public static TracerProviderBuilder Tracing(TracerProviderBuilder t) => t
         .AddSource(KilnTelemetry.Name)
-        .AddAspNetCoreInstrumentation(o => o.Filter = ctx => !ctx.Request.Path.StartsWithSegments("/health", StringComparison.Ordinal))
+        .AddAspNetCoreInstrumentation(o => o.Filter = ctx => !ctx.Request.Path.StartsWithSegments("/health", StringComparison.Ordinal)
+            && !ctx.Request.Path.StartsWithSegments("/metrics", StringComparison.Ordinal))
         .AddHttpClientInstrumentation()
         .AddEntityFrameworkCoreInstrumentation()
         .AddNpgsql();
