@@ -28,7 +28,11 @@ wait_live "http://127.0.0.1:$OFF_PORT"; wait_live "http://127.0.0.1:$ON_PORT"
 body() { python3 -c 'import json,sys,urllib.parse; d=json.load(open(sys.argv[1])); print(urllib.parse.urlencode({"grant_type":"client_credentials","client_id":d["client_id"],"client_secret":d["client_secret"],"scope":"openid,AdobeID,firefly_api"}))' "$1/demo-credential.json"; }
 lua() { printf 'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\nwrk.body = "%s"\n' "$(body "$1")" > "$2"; }
 lua "$WORK/off" "$WORK/off.lua"; lua "$WORK/on" "$WORK/on.lua"
-rps() { wrk -t2 -c"$CONNS" -d"${SECS}s" -s "$2" "$1/ims/token/v3" | awk '/Requests\/sec/ {print $2}'; }
+rps() {
+  local out; out=$(wrk -t2 -c"$CONNS" -d"${SECS}s" -s "$2" "$1/ims/token/v3")
+  if grep -q "Non-2xx" <<<"$out"; then echo "non-2xx answers from $1:" >&2; echo "$out" >&2; exit 1; fi
+  awk '/Requests\/sec/ {print $2}' <<<"$out"
+}
 # Warm both (JIT, caches), then alternate.
 rps "http://127.0.0.1:$OFF_PORT" "$WORK/off.lua" >/dev/null; rps "http://127.0.0.1:$ON_PORT" "$WORK/on.lua" >/dev/null
 OFF=(); ON=()
