@@ -39,7 +39,7 @@ for rid in $RIDS; do
   name="kiln-$VERSION-$rid"
   log "publishing $name (self-contained single file, ReadyToRun=$R2R)"
   started=$(date +%s)
-  "$DOTNET" publish src/Kiln.Cli/Kiln.Cli.csproj "${COMMON[@]}" -r "$rid" --self-contained true \
+  "$DOTNET" publish src/Kiln.Cli/Kiln.Cli.csproj "${COMMON[@]}" -p:KilnRid="$rid" \
     -p:PublishSingleFile=true -p:IncludeNativeLibrariesForSelfExtract=true -p:EnableCompressionInSingleFile=false \
     -p:PublishReadyToRun="$R2R" -p:PackAsTool=false -p:DebugType=none -p:PlaywrightPlatform=none -o "$STAGE/$name"
   rm -f "$STAGE/$name"/*.xml   # the libraries' XML docs: not needed beside the binary
