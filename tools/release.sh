@@ -42,7 +42,9 @@ for rid in $RIDS; do
   "$DOTNET" publish src/Kiln.Cli/Kiln.Cli.csproj "${COMMON[@]}" -p:KilnRid="$rid" \
     -p:PublishSingleFile=true -p:IncludeNativeLibrariesForSelfExtract=true -p:EnableCompressionInSingleFile=false \
     -p:PublishReadyToRun="$R2R" -p:PackAsTool=false -p:DebugType=none -p:PlaywrightPlatform=none -o "$STAGE/$name"
-  rm -f "$STAGE/$name"/*.xml   # the libraries' XML docs: not needed beside the binary
+  # Beside the binary only what it needs: not the libraries' XML docs, native PDBs (SkiaSharp's on Windows) or the
+  # server library's own runtimeconfig.
+  rm -f "$STAGE/$name"/*.xml "$STAGE/$name"/*.pdb "$STAGE/$name"/Kiln.Server.runtimeconfig.json
   cp README.md "$STAGE/$name/"
   mkdir -p "$STAGE/$name/deploy" && cp -r deploy/. "$STAGE/$name/deploy/"
   case "$rid" in
