@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine or a warm one.
-#   1. installs what the tests need, skipping what is already there: PostgreSQL, Chromium and python3-requests (Debian),
-#      s3rver (npm, tools/s3) and Adobe's Node.js clients (npm, tests/clients);
+#   1. installs what the tests need, skipping what is already there: PostgreSQL, Chromium, Prometheus and python3-requests
+#      (Debian), s3rver (npm, tools/s3) and Adobe's Node.js clients (npm, tests/clients);
 #   2. starts PostgreSQL and s3rver on loopback with throwaway data, and stops them on exit;
 #   3. builds and runs every test project;
 #   4. runs it with Kiln logging at Debug into $RUN/logs and scans those logs for client secrets (a leak counts as a failure);
@@ -16,6 +16,7 @@ need_apt=()
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
 /usr/bin/python3 -c 'import requests' >/dev/null 2>&1 || need_apt+=(python3-requests)  # the proxy-mode and AdobeHosts tests run Debian's Python requests
+command -v prometheus >/dev/null 2>&1 || need_apt+=(prometheus)   # the metrics test scrapes Kiln with a real one
 if [ ${#need_apt[@]} -gt 0 ]; then
   log "installing ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
@@ -78,10 +79,11 @@ rc2=$?
 [ $rc -eq 0 ] && rc=$rc2
 
 # Secret scan: no client secret (prefix kiln_s2s_, see SecretHasher) and no client_secret= value in any captured log.
+# JSON log lines (kiln serve --log-format json) are also scanned decoded, so an escape cannot hide a secret.
 # *.log files are scanned whole. *.stdout.txt (what `kiln serve` prints on purpose) is scanned too, except the one
 # banner line that shows the demo secret to whoever started Kiln (Bootstrap.CurlCommands).
 python3 - "$LOGS" >"$RUN/leaks.txt" <<'PY'
-import sys, glob, re
+import sys, glob, re, json
 secret = re.compile(r"kiln_s2s_[A-Za-z0-9_-]{20,}")
 form = re.compile(r"client_secret=([^&\s\"'<>]+)")
 leaks = files = 0
@@ -91,7 +93,11 @@ for f in glob.glob(sys.argv[1] + "/**/*", recursive=True):
     with open(f, encoding="utf-8", errors="replace") as fh:
         for n, line in enumerate(fh, 1):
             if f.endswith(".stdout.txt") and line.lstrip().startswith("export FIREFLY_SERVICES_CLIENT_SECRET=kiln_s2s_"): continue
-            hits = secret.findall(line) + [v for v in form.findall(line) if not v.startswith("$")]
+            text = line
+            if line.lstrip().startswith("{"):
+                try: text = line + "\n" + json.dumps(json.loads(line), ensure_ascii=False)
+                except ValueError: pass
+            hits = secret.findall(text) + [v for v in form.findall(text) if not v.startswith("$")]
             if hits:
                 leaks += 1
                 if leaks <= 20: print(f"{f}:{n}: secret in log: {line.strip()[:300]}")

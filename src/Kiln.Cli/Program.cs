@@ -2,6 +2,12 @@ using System.CommandLine;
 using Kiln.Cli.Commands;
 
 Kiln.Server.Core.KilnCulture.UseInvariant();
+if (args is ["--version"])
+{
+    // "kiln 0.1.0 (commit 48fdec1...)": the version and the commit it was built from (docs/operations.md#release-artifacts).
+    Console.WriteLine(Kiln.Cli.Commands.VersionText.Line);
+    return 0;
+}
 var root = new RootCommand("kiln: a self-hosted, Firefly-compatible image platform and its command-line client.");
 root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(AdminCommand.Create());

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Kiln.Server.Core;
 using Kiln.Server.Hosting;
 using Kiln.Server.Hosting.Tls;
+using Kiln.Server.Hosting.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -29,7 +30,11 @@ public static class ServeCommand
         };
         var hostNames = new Option<string[]>("--host-name") { Description = "Another host name (or IP address) Kiln's CA may sign for; repeat for several" };
         var reissueCa = new Option<bool>("--reissue-ca") { Description = "Replace Kiln's CA when the configured host names differ from the ones it was made for" };
-        var cmd = new Command("serve", "Start Kiln") { urls, Data, Database, storage, publicUrl, adobeHosts, httpsPort, httpsAddress, proxyPort, hostNames, reissueCa };
+        var logFormat = new Option<string?>("--log-format") { Description = "console (default) or json: one JSON object per log line" };
+        logFormat.AcceptOnlyFromAmong("console", "json");
+        var otlp = new Option<string?>("--otlp-endpoint") { Description = "Export traces and metrics with OTLP to this endpoint (like OTEL_EXPORTER_OTLP_ENDPOINT)" };
+        var metricsUrls = new Option<string?>("--metrics-urls") { Description = "Serve /metrics for Prometheus on this separate listener, e.g. http://127.0.0.1:9464" };
+        var cmd = new Command("serve", "Start Kiln") { urls, Data, Database, storage, publicUrl, adobeHosts, httpsPort, httpsAddress, proxyPort, hostNames, reissueCa, logFormat, otlp, metricsUrls };
         cmd.SetAction(async (parse, ct) =>
         {
             var args = new List<string> { "--urls", parse.GetValue(urls)!, $"--Kiln:DataDir={parse.GetValue(Data)}" };
@@ -53,6 +58,9 @@ public static class ServeCommand
             var names = parse.GetValue(hostNames) ?? [];
             for (var i = 0; i < names.Length; i++) args.Add($"--Kiln:AdobeHosts:ExtraNames:{i}={names[i]}");
             if (parse.GetValue(reissueCa)) args.Add("--Kiln:AdobeHosts:ReissueCa=true");
+            if (parse.GetValue(logFormat) is { Length: > 0 } lf) args.Add($"--{TelemetrySetup.LogFormatKey}={lf}");
+            if (parse.GetValue(otlp) is { Length: > 0 } ep) args.Add($"--{TelemetrySetup.OtlpEndpointKey}={ep}");
+            if (parse.GetValue(metricsUrls) is { Length: > 0 } mu) args.Add($"--{MetricsAccess.Section}:Urls={mu}");
             try
             {
                 await using var app = KilnApp.Build([.. args]);

@@ -63,11 +63,21 @@ public static class Outages
         var message = IsDiskFull(error)
             ? "Kiln's storage is full; retry later"
             : "Kiln's database or storage is unavailable; retry later";
+        ctx.RequestServices.GetService<KilnMetrics>()?.Outage(KindOf(error));
         ctx.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var dialect = ErrorDialects.Of(ctx);
         return dialect == ErrorDialect.OAuth
             ? OAuthErrors.Error(ctx, "temporarily_unavailable", message, 503).ExecuteAsync(ctx)
             : ApiErrors.Error(503, ErrorCode(dialect), message).ExecuteAsync(ctx);
+    }
+
+    /// <summary>The label of an outage in the metrics: <c>disk_full</c>, <c>database</c> or <c>storage</c>.</summary>
+    public static string KindOf(Exception error)
+    {
+        if (IsDiskFull(error)) return "disk_full";
+        for (var e = error; e is not null; e = e.InnerException)
+            if (e is NpgsqlException or SqliteException) return "database";
+        return "storage";
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using Kiln.Server.Core;
 using Kiln.Server.Data;
 using Kiln.Server.Generation;
 
@@ -17,6 +18,22 @@ public sealed partial class ImageRunner
     /// deterministic; null: random keys.
     /// </summary>
     private async Task<Checked<Rendered>> RenderAsync(ImageSpec spec, long orgId, IProgress<int>? progress, string? outputId, CancellationToken ct)
+    {
+        // The span "kiln.images.render" (docs/operations.md#traces): loading the inputs, every variation and its store.
+        using var span = KilnTelemetry.Start("kiln.images.render");
+        var operation = Operations.PathOf(spec.Operation);
+        var engine = Engines.Of(spec);
+        span?.SetTag(KilnTelemetry.OrgId, orgId);
+        span?.SetTag(KilnTelemetry.Operation, operation);
+        span?.SetTag(KilnTelemetry.Engine, engine);
+        span?.SetTag("kiln.variations", spec.Seeds.Count);
+        var outcome = await RenderCoreAsync(spec, orgId, progress, outputId, operation, engine, ct);
+        if (outcome.Failed(out var refused, out _)) span.Fail(refused.Code);
+        return outcome;
+    }
+
+    private async Task<Checked<Rendered>> RenderCoreAsync(ImageSpec spec, long orgId, IProgress<int>? progress, string? outputId, string operation, string engine,
+        CancellationToken ct)
     {
         var inputs = new byte[]?[4];
         SourceRef?[] given = [spec.Source, spec.Mask, spec.StyleReference, spec.StructureReference];
@@ -65,6 +82,7 @@ public sealed partial class ImageRunner
             var id = outputId is null ? Guid.NewGuid().ToString("N") : $"{outputId}-{i}";
             var key = $"outputs/{orgId}/{id}.jpg";
             using (var ms = new MemoryStream(image.Jpeg, writable: false)) await store.PutAsync(key, ms, "image/jpeg", ct);
+            metrics.ImageProduced(operation, engine);
             Report(i, 1);
             var row = new StoredBlob { Id = id, OrgId = orgId, Kind = "output", Key = key, ContentType = "image/jpeg", Size = image.Jpeg.Length, CreatedAt = now, ExpiresAt = now + options.Value.ResultLifetime };
             return new Checked<Piece>(new Piece(new StoredOutput(seed, key), row, image.ContentClass));

@@ -41,7 +41,7 @@ public sealed class SyncRun
 /// </summary>
 public sealed partial class ImageRunner(
     IImageGenerator generator, RenderPool pool, SourceResolver sources, IBlobStore store, JobStore jobs, JobSignal signal,
-    IServiceScopeFactory scopes, TimeProvider clock, IOptions<FireflyOptions> options)
+    IServiceScopeFactory scopes, TimeProvider clock, IOptions<FireflyOptions> options, Core.KilnMetrics metrics)
 {
     /// <summary>What a sync request gets when the pool's queue is full.</summary>
     public static readonly Refusal Busy = new(429, "rate_limited", "Kiln is busy rendering; retry later", RetryAfter: 2);

@@ -20,13 +20,40 @@ public static class ImagesApi
             .WithErrorDialect(ErrorDialect.Firefly);
         foreach (var (path, op) in Operations.All)
         {
-            group.MapPost("/" + path, (HttpContext ctx, ImsCaller caller, KilnDb db, ImageRunner runner, IBlobStore store, IOptions<StorageOptions> storage) =>
-                SyncAsync(op, ctx, caller, db, runner, store, storage.Value));
+            group.MapPost("/" + path, (HttpContext ctx, ImsCaller caller, KilnDb db, ImageRunner runner, IBlobStore store, IOptions<StorageOptions> storage,
+                KilnMetrics metrics) => MeasuredAsync(op, "sync", metrics, () => SyncAsync(op, ctx, caller, db, runner, store, storage.Value)));
             group.MapPost("/" + path + "-async", (HttpContext ctx, ImsCaller caller, KilnDb db, ImageRunner runner, Uploads uploads, PublicUrl url,
-                IOptions<FireflyOptions> options) => SubmitAsync(op, ctx, caller, db, runner, url, new FileParts(caller, db, uploads, options.Value)))
+                IOptions<FireflyOptions> options, KilnMetrics metrics) => MeasuredAsync(op, "async", metrics,
+                    () => SubmitAsync(op, ctx, caller, db, runner, url, new FileParts(caller, db, uploads, options.Value))))
                 .WithErrorDialect(ErrorDialect.FireflyJobs);
         }
         return group;
+    }
+
+    /// <summary>
+    /// Records an image request in <c>kiln.images.request.duration</c> (docs/operations.md#metrics) with its status: the
+    /// answer's, 503 for an outage, 500 for a bug.
+    /// </summary>
+    private static async Task<TResult> MeasuredAsync<TResult>(ImageOperation op, string mode, KilnMetrics metrics, Func<Task<TResult>> run)
+        where TResult : INestedHttpResult
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var status = 500;
+        try
+        {
+            var result = await run();
+            status = (result.Result as IStatusCodeHttpResult)?.StatusCode ?? 200;
+            return result;
+        }
+        catch (Exception e) when (Outages.IsOutage(e))
+        {
+            status = 503;
+            throw;
+        }
+        finally
+        {
+            metrics.ImageRequest(Operations.PathOf(op), mode, status, Engines.Of(null), System.Diagnostics.Stopwatch.GetElapsedTime(started));
+        }
     }
 
     private static async Task<Results<Ok<ImagesResponse>, JsonHttpResult<FireflyError>>> SyncAsync(

@@ -13,8 +13,21 @@ namespace Kiln.Server.Firefly;
 /// (<see cref="Node"/>, renewed by <see cref="BeatAsync"/>); succeed, fail and hand back apply only while it is held.
 /// Calls made for a request or inside a caller's transaction take its <see cref="KilnDb"/>; the worker's open their own.
 /// </summary>
-public sealed class JobStore(IServiceScopeFactory scopes, TimeProvider clock, IOptions<FireflyOptions> options)
+public sealed class JobStore
 {
+    private readonly IServiceScopeFactory scopes;
+    private readonly TimeProvider clock;
+    private readonly IOptions<FireflyOptions> options;
+    private readonly Core.KilnMetrics metrics;
+    private readonly JobCounts _counts;
+
+    public JobStore(IServiceScopeFactory scopes, TimeProvider clock, IOptions<FireflyOptions> options, Core.KilnMetrics metrics)
+    {
+        (this.scopes, this.clock, this.options, this.metrics) = (scopes, clock, options, metrics);
+        _counts = new JobCounts(scopes);
+        metrics.Meter.CreateObservableGauge("kiln.jobs", _counts.Observe, "{job}", "Jobs in the database by state (read at most every 10 s, when scraped)");
+    }
+
     /// <summary>This node's name in <see cref="Job.LeaseOwner"/>.</summary>
     public string Node { get; } = Environment.MachineName + ":" + Guid.NewGuid().ToString("N")[..8];
 
@@ -29,6 +42,7 @@ public sealed class JobStore(IServiceScopeFactory scopes, TimeProvider clock, IO
         };
         db.Jobs.Add(job);
         await db.SaveChangesAsync(CancellationToken.None);
+        metrics.JobEntered(JobStates.Pending);
         return job;
     }
 
@@ -43,6 +57,7 @@ public sealed class JobStore(IServiceScopeFactory scopes, TimeProvider clock, IO
             .Where(j => j.Id == id && j.OrgId == orgId && (j.Status == JobStates.Pending || j.Status == JobStates.Running))
             .ExecuteUpdateAsync(u => u.SetProperty(j => j.Status, JobStates.Canceled).SetProperty(j => j.CancelRequested, true)
                 .SetProperty(j => j.UpdatedAt, now).SetProperty(j => j.LeaseOwner, (string?)null), ct);
+        if (changed > 0) metrics.JobEntered(JobStates.Canceled);
         return (await FindAsync(db, id, orgId, ct), changed > 0);
     }
 
@@ -58,16 +73,37 @@ public sealed class JobStore(IServiceScopeFactory scopes, TimeProvider clock, IO
         var now = clock.GetUtcNow();
         var stale = db.Jobs.Where(j => j.Status == JobStates.Running && (all || j.LeaseExpiresAt < now));
         var max = options.Value.MaxJobAttempts;
-        await stale.Where(j => j.Attempts >= max).ExecuteUpdateAsync(u => u
-            .SetProperty(j => j.Status, JobStates.Failed).SetProperty(j => j.ErrorCode, "runtime_error")
-            .SetProperty(j => j.Message, "The job did not finish after repeated attempts").SetProperty(j => j.UpdatedAt, now), ct);
-        return await stale.Where(j => j.Attempts < max).ExecuteUpdateAsync(u => u
-            .SetProperty(j => j.Status, JobStates.Pending).SetProperty(j => j.LeaseOwner, (string?)null)
-            .SetProperty(j => j.LeaseExpiresAt, (DateTimeOffset?)null).SetProperty(j => j.UpdatedAt, now), ct);
+        int failed, requeued;
+        using (Core.KilnTelemetry.Quiet()) // every poll: its SQL is not traced
+        {
+            failed = await stale.Where(j => j.Attempts >= max).ExecuteUpdateAsync(u => u
+                .SetProperty(j => j.Status, JobStates.Failed).SetProperty(j => j.ErrorCode, "runtime_error")
+                .SetProperty(j => j.Message, "The job did not finish after repeated attempts").SetProperty(j => j.UpdatedAt, now), ct);
+            requeued = await stale.Where(j => j.Attempts < max).ExecuteUpdateAsync(u => u
+                .SetProperty(j => j.Status, JobStates.Pending).SetProperty(j => j.LeaseOwner, (string?)null)
+                .SetProperty(j => j.LeaseExpiresAt, (DateTimeOffset?)null).SetProperty(j => j.UpdatedAt, now), ct);
+        }
+        for (var i = 0; i < failed; i++) metrics.JobEntered(JobStates.Failed);
+        for (var i = 0; i < requeued; i++) metrics.JobEntered("requeued");
+        return requeued;
     }
 
     /// <summary>Takes the oldest pending job for this node (running, leased, one more attempt), or null when there is none.</summary>
     public async Task<Job?> ClaimAsync(CancellationToken ct)
+    {
+        // Polled every second with or without work: its SQL is not traced (the worker's claim span covers a claim).
+        Job? job;
+        using (Core.KilnTelemetry.Quiet()) job = await ClaimOneAsync(ct);
+        if (job is not null)
+        {
+            metrics.JobEntered(JobStates.Running);
+            // Pick-up latency: submit to first claim (a retried job's later claims would measure its earlier runs).
+            if (job.Attempts == 1) metrics.JobPickedUp(clock.GetUtcNow() - job.CreatedAt);
+        }
+        return job;
+    }
+
+    private async Task<Job?> ClaimOneAsync(CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<KilnDb>();
@@ -102,6 +138,7 @@ public sealed class JobStore(IServiceScopeFactory scopes, TimeProvider clock, IO
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<KilnDb>();
         var now = clock.GetUtcNow();
+        using var quiet = Core.KilnTelemetry.Quiet(); // twice a second per running job: not traced
         var held = await Held(db, id).ExecuteUpdateAsync(u => u
             .SetProperty(j => j.Progress, progress).SetProperty(j => j.LeaseExpiresAt, now + options.Value.JobLease).SetProperty(j => j.UpdatedAt, now), ct);
         return held > 0;
@@ -111,15 +148,24 @@ public sealed class JobStore(IServiceScopeFactory scopes, TimeProvider clock, IO
     public async Task<bool> SucceedAsync(KilnDb db, string id, RunResult result)
     {
         var json = result.ToJson();
-        return await FinishAsync(db, id, u => u.SetProperty(j => j.Status, JobStates.Succeeded).SetProperty(j => j.Result, json).SetProperty(j => j.Progress, 100)) == 1;
+        var done = await FinishAsync(db, id, u => u.SetProperty(j => j.Status, JobStates.Succeeded).SetProperty(j => j.Result, json).SetProperty(j => j.Progress, 100)) == 1;
+        if (done) metrics.JobEntered(JobStates.Succeeded);
+        return done;
     }
 
-    public Task FailAsync(string id, string code, string message) => InScopeAsync(db => FinishAsync(db, id,
-        u => u.SetProperty(j => j.Status, JobStates.Failed).SetProperty(j => j.ErrorCode, code).SetProperty(j => j.Message, message)));
+    public Task FailAsync(string id, string code, string message) => InScopeAsync(async db =>
+    {
+        if (await FinishAsync(db, id, u => u.SetProperty(j => j.Status, JobStates.Failed).SetProperty(j => j.ErrorCode, code).SetProperty(j => j.Message, message)) > 0)
+            metrics.JobEntered(JobStates.Failed);
+    });
 
     /// <summary>Returns the job to pending at once; this attempt does not count.</summary>
-    public Task HandBackAsync(string id) => InScopeAsync(db => FinishAsync(db, id, u => u.SetProperty(j => j.Status, JobStates.Pending)
-        .SetProperty(j => j.LeaseExpiresAt, (DateTimeOffset?)null).SetProperty(j => j.Attempts, j => j.Attempts - 1)));
+    public Task HandBackAsync(string id) => InScopeAsync(async db =>
+    {
+        if (await FinishAsync(db, id, u => u.SetProperty(j => j.Status, JobStates.Pending)
+            .SetProperty(j => j.LeaseExpiresAt, (DateTimeOffset?)null).SetProperty(j => j.Attempts, j => j.Attempts - 1)) > 0)
+            metrics.JobEntered("requeued");
+    });
 
     private IQueryable<Job> Held(KilnDb db, string id) => db.Jobs.Where(j => j.Id == id && j.Status == JobStates.Running && j.LeaseOwner == Node);
 

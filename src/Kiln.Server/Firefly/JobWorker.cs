@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Kiln.Server.Core;
 using Microsoft.Extensions.Options;
 
@@ -15,7 +16,7 @@ namespace Kiln.Server.Firefly;
 /// </summary>
 public sealed class JobWorker(
     ImageRunner runner, JobStore jobs, JobSignal signal, JobCancellations cancellations, TimeProvider clock,
-    IOptions<FireflyOptions> options, ILogger<JobWorker> log) : BackgroundService
+    IOptions<FireflyOptions> options, KilnMetrics metrics, ILogger<JobWorker> log) : BackgroundService
 {
     private static readonly TimeSpan HeartbeatInterval = TimeSpan.FromMilliseconds(500);
     private int _running;
@@ -35,10 +36,10 @@ public sealed class JobWorker(
                 if (requeued > 0) log.LogInformation("Returned {Count} interrupted job(s) to the queue", requeued);
                 started = true;
                 foreach (var (id, t) in _tasks) if (t.IsCompleted) _tasks.TryRemove(id, out _);
-                while (!Paused && Volatile.Read(ref _running) < options.Value.Workers && await jobs.ClaimAsync(stop) is { } job)
+                while (!Paused && Volatile.Read(ref _running) < options.Value.Workers && await ClaimAsync(stop) is ({ } job, var claimed))
                 {
                     Interlocked.Increment(ref _running);
-                    _tasks[job.Id] = Task.Run(() => RunAsync(job, stop), CancellationToken.None);
+                    _tasks[job.Id] = Task.Run(() => RunAsync(job, claimed, stop), CancellationToken.None);
                 }
                 backoff = options.Value.JobPollInterval;
                 await WaitForWorkAsync(options.Value.JobPollInterval, stop);
@@ -55,6 +56,27 @@ public sealed class JobWorker(
                 backoff = Backoff.Next(backoff, TimeSpan.FromSeconds(30));
             }
         }
+    }
+
+    /// <summary>
+    /// One claim in the span "kiln.jobs.claim" (docs/operations.md#traces); a poll that finds no job is not recorded, so
+    /// an idle node exports nothing. Returns the job and the span's context, the parent of the job's run.
+    /// </summary>
+    private async Task<(Data.Job? Job, ActivityContext Claimed)> ClaimAsync(CancellationToken stop)
+    {
+        using var span = KilnTelemetry.Start("kiln.jobs.claim");
+        var job = await jobs.ClaimAsync(stop);
+        if (span is null) return (job, default);
+        if (job is null)
+        {
+            span.ActivityTraceFlags &= ~ActivityTraceFlags.Recorded;
+            return (null, default);
+        }
+        span.SetTag(KilnTelemetry.JobId, job.Id);
+        span.SetTag(KilnTelemetry.OrgId, job.OrgId);
+        span.SetTag(KilnTelemetry.ClientId, job.ClientId);
+        span.SetTag(KilnTelemetry.Operation, job.Operation);
+        return (job, span.Context);
     }
 
     /// <summary>Waits for a <see cref="JobSignal"/> notification or the poll interval on the clock, whichever comes first.</summary>
@@ -92,15 +114,28 @@ public sealed class JobWorker(
         catch (OperationCanceledException) { log.LogWarning("Shutdown timed out before every running job was handed back"); }
     }
 
-    private async Task RunAsync(Data.Job job, CancellationToken stop)
+    private async Task RunAsync(Data.Job job, ActivityContext claimed, CancellationToken stop)
     {
+        // The span "kiln.jobs.run", a child of the claim; the render and its blob puts are its children.
+        using var span = KilnTelemetry.Source.StartActivity("kiln.jobs.run", ActivityKind.Internal, claimed);
+        span?.SetTag(KilnTelemetry.JobId, job.Id);
+        span?.SetTag(KilnTelemetry.OrgId, job.OrgId);
+        span?.SetTag(KilnTelemetry.ClientId, job.ClientId);
+        span?.SetTag(KilnTelemetry.Operation, job.Operation);
+        span?.SetTag(KilnTelemetry.Engine, Engines.Of(null));
+        // Log lines of the job carry its org and client (docs/operations.md#structured-logs).
+        using var scope = log.BeginScope(new Dictionary<string, object> { ["OrgId"] = job.OrgId, ["ClientId"] = job.ClientId, ["JobId"] = job.Id });
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(stop);
         cancellations.Register(job.Id, cts);
         var progress = new LatestProgress();
         var heartbeat = HeartbeatAsync(job.Id, progress, cts);
         try
         {
-            if ((await runner.RunJobAsync(job, progress, cts.Token)).Failed(out var refusal, out var kept)) await jobs.FailAsync(job.Id, refusal.Code, refusal.Message);
+            if ((await runner.RunJobAsync(job, progress, cts.Token)).Failed(out var refusal, out var kept))
+            {
+                span.Fail(refusal.Code);
+                await jobs.FailAsync(job.Id, refusal.Code, refusal.Message);
+            }
             else if (kept) Interlocked.Exchange(ref _outageDelayTicks, 0);
             else log.LogInformation("Job {JobId} was canceled or taken over; its result is discarded", job.Id);
         }
@@ -120,6 +155,8 @@ public sealed class JobWorker(
             // Not the job's fault: hand it back (this attempt does not count) and pause claiming. If the database is
             // the thing that is down, the hand-back fails too and the lease expiry returns the job to the queue.
             var pause = PauseAfterOutage();
+            metrics.Outage(Outages.KindOf(e));
+            span.Fail("outage");
             log.LogWarning("Job {JobId} hit an outage ({Error}); handed back, claiming paused for {Pause}", job.Id, e.GetBaseException().Message, pause);
             try
             {
@@ -133,6 +170,7 @@ public sealed class JobWorker(
         catch (Exception e)
         {
             log.LogError(e, "Job {JobId} failed", job.Id);
+            span.Fail("runtime_error");
             await jobs.FailAsync(job.Id, "runtime_error", "Internal error while rendering");
         }
         finally

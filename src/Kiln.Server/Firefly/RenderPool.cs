@@ -7,10 +7,21 @@ namespace Kiln.Server.Firefly;
 /// sync requests and async jobs alike, so memory stays bounded. Sync requests are admitted up to
 /// <see cref="FireflyOptions.QueueLimit"/>; beyond that the <see cref="ImageRunner"/> refuses them (429 with Retry-After).
 /// </summary>
-public sealed class RenderPool(IOptions<FireflyOptions> options)
+public sealed class RenderPool
 {
-    private readonly SemaphoreSlim _slots = new(options.Value.Workers, options.Value.Workers);
-    private int _admitted;
+    private readonly IOptions<FireflyOptions> options;
+    private readonly SemaphoreSlim _slots;
+    private int _admitted, _waiting;
+
+    public RenderPool(IOptions<FireflyOptions> options, Core.KilnMetrics metrics)
+    {
+        this.options = options;
+        _slots = new(options.Value.Workers, options.Value.Workers);
+        // docs/operations.md#metrics: slots rendering now, and renders (sync requests and jobs) waiting for a slot.
+        metrics.Meter.CreateObservableGauge("kiln.render_pool.slots_in_use", () => Workers - _slots.CurrentCount, "{slot}", "Render slots in use on this node");
+        metrics.Meter.CreateObservableGauge("kiln.render_pool.slots", () => Workers, "{slot}", "Render slots on this node");
+        metrics.Meter.CreateObservableGauge("kiln.render_pool.queue_length", () => Volatile.Read(ref _waiting), "{render}", "Renders waiting for a slot on this node");
+    }
 
     public int Workers => options.Value.Workers;
 
@@ -27,7 +38,15 @@ public sealed class RenderPool(IOptions<FireflyOptions> options)
     /// <summary>Runs one render when a worker slot is free.</summary>
     public async Task<T> RunAsync<T>(Func<Task<T>> work, CancellationToken ct)
     {
-        await _slots.WaitAsync(ct);
+        Interlocked.Increment(ref _waiting);
+        try
+        {
+            await _slots.WaitAsync(ct);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _waiting);
+        }
         try
         {
             return await work();

@@ -4,6 +4,7 @@ using Kiln.Server.Console;
 using Kiln.Server.Data;
 using Kiln.Server.Generation;
 using Kiln.Server.Hosting.Tls;
+using Kiln.Server.Hosting.Telemetry;
 using Kiln.Server.Firefly;
 using Kiln.Server.Ims;
 using Kiln.Server.Users;
@@ -28,6 +29,7 @@ public static class KilnApp
         configure?.Invoke(builder);
         builder.Services.AddKiln(builder.Configuration);
         AdobeHostsSetup.Add(builder); // --adobe-hosts and --proxy-port (docs/adobe-hosts.md)
+        builder.AddKilnTelemetry();
         var app = builder.Build();
         app.UseKiln();
         return app;

@@ -93,8 +93,9 @@ public sealed class KilnInitializer(
             if (_created is null || address is null) return;
             var demo = _created with { BaseUrl = address };
             await Bootstrap.WriteFileAsync(o.FullDataDir, demo, CancellationToken.None);
-            // Console, not ILogger: the secret is shown to the person who started Kiln and never reaches a log sink.
-            System.Console.Out.WriteLine(Bootstrap.CurlCommands(demo));
+            using var scope = scopes.CreateScope();
+            OperatorNotice.Show(scope.ServiceProvider, Bootstrap.CurlCommands(demo), typeof(KilnInitializer).FullName!,
+                $"Demo credential written to {Path.Combine(o.FullDataDir, Bootstrap.FileName)} (mode 0600); kiln configure --from reads it");
         }
         catch (Exception e)
         {

@@ -16,7 +16,7 @@ public sealed record NewClientSecret(ClientSecret Secret, string Plaintext);
 /// concurrent requests, on any number of nodes. Each change is audited in that transaction and drops the credential
 /// from every node's cache before it answers (revocation beats the cache). The token endpoint and invalidate match here.
 /// </summary>
-public sealed class ClientSecrets(SecretHasher hasher, TimeProvider clock, CredentialCache cache, IOptions<ImsOptions> options)
+public sealed class ClientSecrets(SecretHasher hasher, TimeProvider clock, CredentialCache cache, IOptions<ImsOptions> options, KilnMetrics metrics)
 {
     public int Limit => options.Value.MaxSecretsPerCredential;
 
@@ -29,6 +29,7 @@ public sealed class ClientSecrets(SecretHasher hasher, TimeProvider clock, Crede
         var (secret, plaintext) = New(cred.Id);
         cred.Secrets.Add(secret);
         actor?.Audit(db, clock, cred.OrgId, "secret.add", Target(cred.Id, secret.Uuid), "first secret");
+        metrics.SecretEvent("created");
         return plaintext;
     }
 
@@ -68,6 +69,7 @@ public sealed class ClientSecrets(SecretHasher hasher, TimeProvider clock, Crede
             await tx.CommitAsync(ct);
         }
         foreach (var c in creds) cache.Invalidate(c.ClientId);
+        metrics.SecretEvent("added", creds.Count);
         return new OpResult<IReadOnlyDictionary<long, NewClientSecret>>(added);
     }
 
@@ -89,6 +91,7 @@ public sealed class ClientSecrets(SecretHasher hasher, TimeProvider clock, Crede
             await tx.CommitAsync(ct);
         }
         cache.Invalidate(cred.ClientId); // revocation: tokens minted by this secret die on their next request
+        metrics.SecretEvent("deleted");
         return null;
     }
 

@@ -7,6 +7,7 @@ public static class ImsSetup
 {
     public static IServiceCollection AddIms(this IServiceCollection services)
     {
+        KilnMetrics.AddTo(services);
         services.AddSingleton<SecretHasher>();
         services.AddSingleton<KeyRing>();
         services.AddSingleton<ImsIssuer>();

@@ -15,9 +15,11 @@ public sealed class RevocationList
     private readonly ClusterNotifier notifier;
     private readonly ILogger<RevocationList> log;
 
-    public RevocationList(IServiceScopeFactory scopes, TimeProvider clock, ClusterNotifier notifier, ILogger<RevocationList> log)
+    private readonly KilnMetrics metrics;
+
+    public RevocationList(IServiceScopeFactory scopes, TimeProvider clock, ClusterNotifier notifier, KilnMetrics metrics, ILogger<RevocationList> log)
     {
-        (this.scopes, this.clock, this.notifier, this.log) = (scopes, clock, notifier, log);
+        (this.scopes, this.clock, this.notifier, this.metrics, this.log) = (scopes, clock, notifier, metrics, log);
         notifier.Subscribe(ClusterTopic.TokenRevoked, m =>
         {
             var parts = m.Payload.Split(':');
@@ -46,6 +48,7 @@ public sealed class RevocationList
             db.RevokedTokens.Add(new RevokedToken { Jti = jti, ExpiresAt = expiresAt, RevokedAt = clock.GetUtcNow() });
             try { await db.SaveChangesAsync(ct); } catch (DbUpdateException) { /* already revoked concurrently */ }
         }
+        metrics.TokenRevoked();
         notifier.Publish(ClusterTopic.TokenRevoked, jti + ":" + expiresAt.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture));
     }
 

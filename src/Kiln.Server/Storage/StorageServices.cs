@@ -14,9 +14,10 @@ public static class StorageServices
         services.TryAddSingleton<UrlSigner>();
         services.AddSingleton<IStartupTask>(sp => sp.GetRequiredService<UrlSigner>());
         // Local disk under the data dir by default; S3 when Kiln:Storage is an s3:// location.
-        services.TryAddSingleton<IBlobStore>(sp => S3Location.IsS3(sp.GetRequiredService<IOptions<KilnOptions>>().Value.Storage)
+        KilnMetrics.AddTo(services);
+        services.TryAddSingleton<IBlobStore>(sp => new MeasuredBlobStore(S3Location.IsS3(sp.GetRequiredService<IOptions<KilnOptions>>().Value.Storage)
             ? ActivatorUtilities.CreateInstance<S3BlobStore>(sp)
-            : ActivatorUtilities.CreateInstance<LocalDiskBlobStore>(sp));
+            : ActivatorUtilities.CreateInstance<LocalDiskBlobStore>(sp), sp.GetRequiredService<KilnMetrics>()));
         services.AddSingleton<IStartupTask>(sp => sp.GetRequiredService<IBlobStore>());
         services.AddHealthChecks().AddCheck<StorageHealthCheck>("storage", tags: ["ready"]);
         return services;

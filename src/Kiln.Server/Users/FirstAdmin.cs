@@ -38,12 +38,11 @@ public sealed class FirstAdmin(IOptions<AccountOptions> accounts, IOptions<KilnO
             throw;
         }
         await SecureFile.WriteAllTextAsync(Path.Combine(kiln.Value.FullDataDir, FileName), password + "\n", ct);
-        // Console, not ILogger: the password is shown to the person who started Kiln and never reaches a log sink.
-        System.Console.Out.WriteLine($"""
+        OperatorNotice.Show(services, $"""
 
             Console admin user created: {user.Email}
             Password (shown once; also in {FileName}, mode 0600): {password}
 
-            """);
+            """, typeof(FirstAdmin).FullName!, $"Console admin user created: {user.Email}; its password is in {Path.Combine(kiln.Value.FullDataDir, FileName)} (mode 0600)");
     }
 }

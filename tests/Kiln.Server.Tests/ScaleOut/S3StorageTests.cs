@@ -19,7 +19,7 @@ public sealed class S3StorageTests : IDisposable
     {
         _kiln.Start();
         var store = _kiln.Services.GetRequiredService<IBlobStore>();
-        Assert.IsType<S3BlobStore>(store);
+        Assert.IsType<S3BlobStore>(Assert.IsType<MeasuredBlobStore>(store).Inner);
         var body = Encoding.UTF8.GetBytes(new string('k', 100_000)); // larger than one aws-chunk: must not be framed
         await store.PutAsync("t/blob.bin", new MemoryStream(body), "application/octet-stream");
         Assert.True(await store.ExistsAsync("t/blob.bin"));

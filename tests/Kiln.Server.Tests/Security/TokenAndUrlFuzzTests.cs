@@ -64,7 +64,7 @@ public sealed class TokenAndUrlFuzzTests : IDisposable
         _kiln.Start();
         var signer = _kiln.Services.GetRequiredService<UrlSigner>();
         var store = _kiln.Services.GetRequiredService<IBlobStore>();
-        Assert.IsType<LocalDiskBlobStore>(store);
+        Assert.IsType<LocalDiskBlobStore>(Assert.IsType<MeasuredBlobStore>(store).Inner);
         const string key = "outputs/123/0a1b2c3d-4e5f-6789-abcd-ef0123456789.jpg";
         var signed = signer.Sign(key, TimeSpan.FromHours(1));
         Assert.Equal(key, store.KeyFromOwnUrl(new Uri("http://127.0.0.1:5000" + signed)));
