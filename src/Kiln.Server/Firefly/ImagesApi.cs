@@ -37,7 +37,8 @@ public static class ImagesApi
         {
             if ((await RequestBody.ReadAsync(ctx, isAsync: false, null, ct)).Failed(out var refusal, out var root)) return FireflyErrors.Result(refusal, ctx);
             if (ImageRequestParser.Parse(root, op, isAsync: false, null).Failed(out refusal, out var spec)) return FireflyErrors.Result(refusal, ctx);
-            var run = await runner.RunAsync(spec, caller.OrgId, db, ct);
+            var engine = await runner.EngineForAsync(caller, db, ct);
+            var run = await runner.RunAsync(spec, engine, caller.OrgId, db, ct);
             if (run.IsRefused) return FireflyErrors.Result(run.Refusal, ctx);
             return TypedResults.Ok(await run.Result.AsResponseAsync(store, storage.UrlLifetime, ct));
         }
@@ -56,7 +57,8 @@ public static class ImagesApi
             return FireflyErrors.Result(refusal, ctx);
         if (ImageRequestParser.Parse(root, op, isAsync: true, ctx.Request.Headers["x-model-version"].ToString()).Failed(out refusal, out var spec))
             return FireflyErrors.Result(refusal, ctx);
-        if ((await runner.SubmitAsync(spec, caller.OrgId, caller.ClientId, db, ct)).Failed(out refusal, out var job)) return FireflyErrors.Result(refusal, ctx);
+        var engine = await runner.EngineForAsync(caller, db, ct);
+        if ((await runner.SubmitAsync(spec, engine, caller.OrgId, caller.ClientId, db, ct)).Failed(out refusal, out var job)) return FireflyErrors.Result(refusal, ctx);
         var accepted = Links(job.Id, url, ctx);
         return TypedResults.Accepted(accepted.StatusUrl, accepted);
     }
