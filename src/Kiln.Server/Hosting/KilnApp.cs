@@ -5,6 +5,7 @@ using Kiln.Server.Data;
 using Kiln.Server.Generation;
 using Kiln.Server.Firefly;
 using Kiln.Server.Ims;
+using Kiln.Server.Upstream;
 using Kiln.Server.Users;
 using Kiln.Server.Web;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -59,6 +60,7 @@ public static class KilnApp
         // Background services (after the initializer, registered first above).
         services.AddImsBackground();
         services.AddFirefly();
+        services.AddUpstream();
         return services;
     }
 
@@ -115,6 +117,7 @@ public static class KilnApp
         app.MapAudit().WithErrorDialect(ErrorDialect.Gateway);
         app.MapConsole().WithErrorDialect(ErrorDialect.Gateway);
         app.MapFirefly();
+        app.MapUpstream();
         return app;
     }
 
