@@ -43,8 +43,11 @@ public sealed class UpstreamEngine(
         }
         catch (UpstreamAuthException e)
         {
-            log.LogError("Upstream {Upstream} of org {OrgId}: {Problem}", name, request.OrgId, e.Message);
-            return request.Job is null ? new Refusal(503, "service_unavailable", e.Message, RetryAfter: 60) : new Refusal(403, "access_error", e.Message);
+            // A 401 after the renewal usually means the secret itself was revoked: say so when a fresh token cannot be minted.
+            var token = await rt.Tokens.TryGetTokenAsync(cancellationToken: CancellationToken.None);
+            var message = token.IsSuccess ? e.Message : UpstreamCalls.TokenFailure(name, token).Message;
+            log.LogError("Upstream {Upstream} of org {OrgId}: {Problem}", name, request.OrgId, message);
+            return request.Job is null ? new Refusal(503, "service_unavailable", message, RetryAfter: 60) : new Refusal(403, "access_error", message);
         }
         catch (UpstreamDownException e) when (request.Job is null)
         {
