@@ -18,9 +18,9 @@ public static class UpstreamApi
             .WithErrorDialect(ErrorDialect.Gateway);
         org.MapGet("/upstreams", ListAsync);
         org.MapPost("/upstreams", AddAsync);
-        org.MapDelete("/upstreams/{name}", RemoveAsync);
-        org.MapPost("/upstreams/{name}/test", TestAsync);
-        org.MapPost("/upstreams/{name}/rotate", RotateAsync);
+        org.MapDelete("/upstreams/{upstream}", RemoveAsync);
+        org.MapPost("/upstreams/{upstream}/test", TestAsync);
+        org.MapPost("/upstreams/{upstream}/rotate", RotateAsync);
         org.MapGet("/engine", (string orgId, ImsCaller caller, OrgAccess access, UpstreamProfiles profiles, CancellationToken ct) =>
             EngineAsync(orgId, null, caller, access, profiles, ct));
         org.MapPut("/engine", (string orgId, EngineBody body, HttpContext ctx, ImsCaller caller, OrgAccess access, UpstreamProfiles profiles, CancellationToken ct) =>
@@ -63,30 +63,30 @@ public static class UpstreamApi
     }
 
     private static async Task<Results<NoContent, JsonHttpResult<ApiError>>> RemoveAsync(
-        string orgId, string name, HttpContext ctx, ImsCaller caller, OrgAccess access, UpstreamProfiles profiles, CancellationToken ct)
+        string orgId, string upstream, HttpContext ctx, ImsCaller caller, OrgAccess access, UpstreamProfiles profiles, CancellationToken ct)
     {
         var (org, error) = await OrgAsync(access, caller, orgId, write: true, ct);
         if (org is null) return error!.ToResult();
-        if ((await profiles.RemoveAsync(org.OrgId, name, Actor.Of(caller, ctx), ct)).Failed(out error, out _)) return error.ToResult();
+        if ((await profiles.RemoveAsync(org.OrgId, upstream, Actor.Of(caller, ctx), ct)).Failed(out error, out _)) return error.ToResult();
         return TypedResults.NoContent();
     }
 
     private static async Task<Results<Ok<UpstreamTestResult>, JsonHttpResult<ApiError>>> TestAsync(
-        string orgId, string name, ImsCaller caller, OrgAccess access, UpstreamProfiles profiles, CancellationToken ct)
+        string orgId, string upstream, ImsCaller caller, OrgAccess access, UpstreamProfiles profiles, CancellationToken ct)
     {
         var (org, error) = await OrgAsync(access, caller, orgId, write: true, ct);
         if (org is null) return error!.ToResult();
-        if (await profiles.FindAsync(org.OrgId, name, ct) is not { } p) return OpError.NotFound($"No upstream profile named '{name}'").ToResult();
+        if (await profiles.FindAsync(org.OrgId, upstream, ct) is not { } p) return OpError.NotFound($"No upstream profile named '{upstream}'").ToResult();
         return TypedResults.Ok(await profiles.TestAsync(p, ct));
     }
 
     private static async Task<Results<Ok<UpstreamRotationResult>, JsonHttpResult<ApiError>>> RotateAsync(
-        string orgId, string name, ImsCaller caller, OrgAccess access, UpstreamRotation rotation, CancellationToken ct)
+        string orgId, string upstream, ImsCaller caller, OrgAccess access, UpstreamRotation rotation, CancellationToken ct)
     {
         var (org, error) = await OrgAsync(access, caller, orgId, write: true, ct);
         if (org is null) return error!.ToResult();
         // The rotation outlives the request if the client goes away: a half-done rotation is worse than a finished one.
-        return TypedResults.Ok(await rotation.RotateAsync(org.OrgId, name, caller.Actor, CancellationToken.None));
+        return TypedResults.Ok(await rotation.RotateAsync(org.OrgId, upstream, caller.Actor, CancellationToken.None));
     }
 
     private static async Task<Results<Ok<EngineSetting>, JsonHttpResult<ApiError>>> EngineAsync(
