@@ -19,7 +19,7 @@ public sealed partial class ArchitectureTests
         ["Generation"] = [],
         ["Console"] = ["Core", "Data", "Users", "Ims"],
         ["Firefly"] = ["Core", "Data", "Ims", "Storage", "Generation"],
-        ["Upstream"] = ["Core", "Data", "Users", "Ims", "Storage", "Console", "Firefly"],
+        ["Upstream"] = ["Core", "Data", "Users", "Ims", "Storage", "Generation", "Console", "Firefly"],
         ["Web"] = ["Core", "Data", "Users", "Ims", "Console", "Upstream"],
         ["Hosting"] = ["Core", "Data", "Users", "Ims", "Storage", "Generation", "Console", "Firefly", "Upstream", "Web"],
     };
