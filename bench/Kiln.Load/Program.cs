@@ -8,6 +8,9 @@ if (args.Length > 0 && args[0] == "crash")
 // soak <kiln.dll> [seconds=600] [max-ops=10000000] [port=58091]
 if (args.Length > 0 && args[0] == "soak")
     return await Soak.RunAsync(args[1], Arg(2, 600), Arg(3, 10_000_000), Arg(4, 58091));
+// upstream <kiln.dll> [requests=40]: the latency Kiln A adds forwarding to Kiln B (docs/upstream.md#what-is-forwarded)
+if (args.Length > 0 && args[0] == "upstream")
+    return await UpstreamBench.RunAsync(args[1], Arg(2, 40));
 if (args.Length > 0 && args[0] == "scale")
     return await ScaleBench.RunAsync(args[1], args[2], args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 10);
 

@@ -49,6 +49,9 @@ public static class KeysAtRest
     /// <summary>What <see cref="RewrapAllAsync"/> changed.</summary>
     public sealed record RewrapCount(int SigningKeys, int Settings, int DataProtectionKeys);
 
+    /// <summary>The associated data of an upstream profile's wrapped client secret (docs/upstream.md#threat-model-of-the-stored-secret).</summary>
+    public static string UpstreamSecretPurpose(string profileId) => "UpstreamProfiles/" + profileId;
+
     /// <summary>
     /// Unwraps every wrapped key with any loaded KEK and wraps it again under the current one, in one transaction:
     /// either every row moves or none does. A value nothing opens stops it with <see cref="KeyEncryptionException"/>.
@@ -70,6 +73,13 @@ public static class KeysAtRest
             if (!KeyEncryption.IsWrappedText(row.Value)) continue;
             var purpose = SettingPurpose(row.Key);
             row.Value = kek.WrapText(kek.UnwrapText(row.Value, purpose), purpose);
+            settings++;
+        }
+        foreach (var row in await db.UpstreamProfiles.ToListAsync(ct))
+        {
+            var purpose = UpstreamSecretPurpose(row.Id);
+            row.SecretWrapped = kek.WrapText(kek.UnwrapText(row.SecretWrapped, purpose), purpose);
+            if (row.PreviousSecretWrapped is { } previous) row.PreviousSecretWrapped = kek.WrapText(kek.UnwrapText(previous, purpose), purpose);
             settings++;
         }
         var dp = 0;

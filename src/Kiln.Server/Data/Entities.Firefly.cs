@@ -27,6 +27,10 @@ public sealed class Job
     public DateTimeOffset? LeaseExpiresAt { get; set; }
     public int Attempts { get; set; }
     public bool CancelRequested { get; set; }
+    /// <summary>The engine chosen at submit (<c>procedural</c> or <c>upstream:&lt;name&gt;</c>); null on jobs older than engines.</summary>
+    public string? Engine { get; set; }
+    /// <summary>An upstream engine's own job (its id, status and cancel URLs as JSON), saved as soon as the upstream accepted it.</summary>
+    public string? Upstream { get; set; }
 }
 
 /// <summary>A blob Kiln stores for a client (an upload or a generated output), with its expiry.</summary>
@@ -56,6 +60,7 @@ public abstract partial class KilnDb
             e.Property(x => x.Id).HasMaxLength(80);
             e.Property(x => x.Status).HasMaxLength(16);
             e.Property(x => x.Operation).HasMaxLength(40);
+            e.Property(x => x.Engine).HasMaxLength(80);
             e.HasIndex(x => new { x.Status, x.CreatedAt });
             e.HasIndex(x => x.OrgId);
             e.HasIndex(x => x.UpdatedAt);

@@ -13,6 +13,8 @@ public sealed class Org
     /// <summary>Per-org Firefly rate limits; null means unlimited.</summary>
     public int? RateLimitPerMinute { get; set; }
     public int? RateLimitPerDay { get; set; }
+    /// <summary>The image engine (docs/upstream.md#engines): null or <c>procedural</c>, or <c>upstream:&lt;name&gt;</c>.</summary>
+    public string? Engine { get; set; }
 }
 
 public sealed class Project
@@ -28,6 +30,8 @@ public sealed class Project
     public DateTimeOffset ModifiedAt { get; set; }
     public string WhoCreated { get; set; } = "";
     public string WhoLastModified { get; set; } = "";
+    /// <summary>Overrides the org's engine for this project's credentials; null: the org's.</summary>
+    public string? Engine { get; set; }
 }
 
 public sealed class Workspace

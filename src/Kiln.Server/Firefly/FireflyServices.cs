@@ -21,6 +21,9 @@ public static class FireflyServices
         services.AddSingleton<UploadGate>();
         services.AddSingleton<RenderPool>();
         services.AddSingleton<JobStore>();
+        services.AddSingleton<EngineResolver>();
+        services.AddSingleton<ProceduralEngine>();
+        services.AddSingleton<IImageEngine>(sp => sp.GetRequiredService<ProceduralEngine>());
         services.AddSingleton<ImageRunner>();
         services.AddSingleton<JobSignal>();
         ClusterSubscribers.Add<JobCancellations>(services);

@@ -37,7 +37,7 @@ public static class ImageMapping
     public static async Task<ImagesResponse> AsResponseAsync(this RunResult r, IBlobStore store, TimeSpan lifetime, CancellationToken ct)
     {
         var outputs = new List<OutputImage>(r.Outputs.Count);
-        foreach (var o in r.Outputs) outputs.Add(new OutputImage(o.Seed, new ImageUrl(await store.GetDownloadUrlAsync(o.Key, lifetime, ct))));
+        foreach (var o in r.Outputs) outputs.Add(new OutputImage(o.Seed, new ImageUrl(o.Url ?? await store.GetDownloadUrlAsync(o.Key, lifetime, ct))));
         return new ImagesResponse(new ImageSize(r.Width, r.Height), outputs, r.ContentClass);
     }
 

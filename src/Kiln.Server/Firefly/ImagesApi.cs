@@ -21,27 +21,33 @@ public static class ImagesApi
         foreach (var (path, op) in Operations.All)
         {
             group.MapPost("/" + path, (HttpContext ctx, ImsCaller caller, KilnDb db, ImageRunner runner, IBlobStore store, IOptions<StorageOptions> storage,
-                KilnMetrics metrics) => MeasuredAsync(op, "sync", metrics, () => SyncAsync(op, ctx, caller, db, runner, store, storage.Value)));
+                KilnMetrics metrics) => MeasuredAsync(op, "sync", metrics, runner, caller, db, ctx,
+                    engine => SyncAsync(op, engine, ctx, caller, db, runner, store, storage.Value)));
             group.MapPost("/" + path + "-async", (HttpContext ctx, ImsCaller caller, KilnDb db, ImageRunner runner, Uploads uploads, PublicUrl url,
-                IOptions<FireflyOptions> options, KilnMetrics metrics) => MeasuredAsync(op, "async", metrics,
-                    () => SubmitAsync(op, ctx, caller, db, runner, url, new FileParts(caller, db, uploads, options.Value))))
+                IOptions<FireflyOptions> options, KilnMetrics metrics) => MeasuredAsync(op, "async", metrics, runner, caller, db, ctx,
+                    engine => SubmitAsync(op, engine, ctx, caller, db, runner, url, new FileParts(caller, db, uploads, options.Value))))
                 .WithErrorDialect(ErrorDialect.FireflyJobs);
         }
         return group;
     }
 
     /// <summary>
-    /// Records an image request in <c>kiln.images.request.duration</c> (docs/operations.md#metrics) with its status: the
-    /// answer's, 503 for an outage, 500 for a bug.
+    /// Chooses the caller's engine (<see cref="ImageRunner.EngineForAsync"/>) and records the image request in
+    /// <c>kiln.images.request.duration</c> (docs/operations.md#metrics) with that engine and its status: the answer's,
+    /// 503 for an outage, 500 for a bug.
     /// </summary>
-    private static async Task<TResult> MeasuredAsync<TResult>(ImageOperation op, string mode, KilnMetrics metrics, Func<Task<TResult>> run)
+    private static async Task<TResult> MeasuredAsync<TResult>(ImageOperation op, string mode, KilnMetrics metrics, ImageRunner runner, ImsCaller caller,
+        KilnDb db, HttpContext ctx, Func<EngineChoice, Task<TResult>> run)
         where TResult : INestedHttpResult
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var status = 500;
+        var engineName = "unknown";
         try
         {
-            var result = await run();
+            var engine = await runner.EngineForAsync(caller, db, ctx.RequestAborted);
+            engineName = engine.Name;
+            var result = await run(engine);
             status = (result.Result as IStatusCodeHttpResult)?.StatusCode ?? 200;
             return result;
         }
@@ -52,19 +58,19 @@ public static class ImagesApi
         }
         finally
         {
-            metrics.ImageRequest(Operations.PathOf(op), mode, status, Engines.Of(null), System.Diagnostics.Stopwatch.GetElapsedTime(started));
+            metrics.ImageRequest(Operations.PathOf(op), mode, status, engineName, System.Diagnostics.Stopwatch.GetElapsedTime(started));
         }
     }
 
     private static async Task<Results<Ok<ImagesResponse>, JsonHttpResult<FireflyError>>> SyncAsync(
-        ImageOperation op, HttpContext ctx, ImsCaller caller, KilnDb db, ImageRunner runner, IBlobStore store, StorageOptions storage)
+        ImageOperation op, EngineChoice engine, HttpContext ctx, ImsCaller caller, KilnDb db, ImageRunner runner, IBlobStore store, StorageOptions storage)
     {
         var ct = ctx.RequestAborted;
         try
         {
             if ((await RequestBody.ReadAsync(ctx, isAsync: false, null, ct)).Failed(out var refusal, out var root)) return FireflyErrors.Result(refusal, ctx);
             if (ImageRequestParser.Parse(root, op, isAsync: false, null).Failed(out refusal, out var spec)) return FireflyErrors.Result(refusal, ctx);
-            var run = await runner.RunAsync(spec, caller.OrgId, db, ct);
+            var run = await runner.RunAsync(spec, engine, caller.OrgId, db, ct);
             if (run.IsRefused) return FireflyErrors.Result(run.Refusal, ctx);
             return TypedResults.Ok(await run.Result.AsResponseAsync(store, storage.UrlLifetime, ct));
         }
@@ -76,14 +82,14 @@ public static class ImagesApi
     }
 
     private static async Task<Results<Accepted<AsyncAccepted>, JsonHttpResult<FireflyError>>> SubmitAsync(
-        ImageOperation op, HttpContext ctx, ImsCaller caller, KilnDb db, ImageRunner runner, PublicUrl url, FileParts files)
+        ImageOperation op, EngineChoice engine, HttpContext ctx, ImsCaller caller, KilnDb db, ImageRunner runner, PublicUrl url, FileParts files)
     {
         var ct = ctx.RequestAborted;
         if ((await RequestBody.ReadAsync(ctx, isAsync: true, (file, part) => files.StoreAsync(file, part, ct), ct)).Failed(out var refusal, out var root))
             return FireflyErrors.Result(refusal, ctx);
         if (ImageRequestParser.Parse(root, op, isAsync: true, ctx.Request.Headers["x-model-version"].ToString()).Failed(out refusal, out var spec))
             return FireflyErrors.Result(refusal, ctx);
-        if ((await runner.SubmitAsync(spec, caller.OrgId, caller.ClientId, db, ct)).Failed(out refusal, out var job)) return FireflyErrors.Result(refusal, ctx);
+        if ((await runner.SubmitAsync(spec, engine, caller.OrgId, caller.ClientId, db, ct)).Failed(out refusal, out var job)) return FireflyErrors.Result(refusal, ctx);
         var accepted = Links(job.Id, url, ctx);
         return TypedResults.Accepted(accepted.StatusUrl, accepted);
     }

@@ -6,8 +6,8 @@ using Microsoft.Extensions.Options;
 namespace Kiln.Server.Firefly;
 
 /// <summary>
-/// Every write to a job row, and so every change of a job's status: submit, claim, heartbeat, succeed, fail, hand
-/// back, cancel, and the re-queue of interrupted jobs. Nothing else updates a job. On PostgreSQL a claim is one
+/// Every write to a job row, and so every change of a job's status: submit, claim, heartbeat, the engine's state, succeed,
+/// fail, hand back, cancel, and the re-queue of interrupted jobs. Nothing else updates a job. On PostgreSQL a claim is one
 /// <c>UPDATE ... WHERE id = (SELECT ... FOR UPDATE SKIP LOCKED)</c>, so nodes sharing the database never take the same
 /// job nor wait on each other; on SQLite it is a conditional UPDATE (status = pending). A running job holds a lease
 /// (<see cref="Node"/>, renewed by <see cref="BeatAsync"/>); succeed, fail and hand back apply only while it is held.
@@ -32,13 +32,13 @@ public sealed class JobStore
     public string Node { get; } = Environment.MachineName + ":" + Guid.NewGuid().ToString("N")[..8];
 
     /// <summary>Adds a pending job for a resolved spec, committed before it returns (the 202 promises it).</summary>
-    public async Task<Job> AddAsync(KilnDb db, ImageSpec spec, long orgId, string clientId)
+    public async Task<Job> AddAsync(KilnDb db, ImageSpec spec, long orgId, string clientId, string engine)
     {
         var now = clock.GetUtcNow();
         var job = new Job
         {
             Id = JobStates.NewId(), OrgId = orgId, ClientId = clientId, Operation = Operations.PathOf(spec.Operation),
-            Request = spec.ToJson(), Status = JobStates.Pending, CreatedAt = now, UpdatedAt = now,
+            Request = spec.ToJson(), Status = JobStates.Pending, CreatedAt = now, UpdatedAt = now, Engine = engine,
         };
         db.Jobs.Add(job);
         await db.SaveChangesAsync(CancellationToken.None);
@@ -142,6 +142,15 @@ public sealed class JobStore
         var held = await Held(db, id).ExecuteUpdateAsync(u => u
             .SetProperty(j => j.Progress, progress).SetProperty(j => j.LeaseExpiresAt, now + options.Value.JobLease).SetProperty(j => j.UpdatedAt, now), ct);
         return held > 0;
+    }
+
+    /// <summary>Saves the engine's own state of a running job (an upstream job), only while this node holds it. False: no longer held.</summary>
+    public async Task<bool> SaveEngineStateAsync(string id, string state)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<KilnDb>();
+        var now = clock.GetUtcNow();
+        return await Held(db, id).ExecuteUpdateAsync(u => u.SetProperty(j => j.Upstream, state).SetProperty(j => j.UpdatedAt, now), CancellationToken.None) > 0;
     }
 
     /// <summary>Marks the job succeeded with its result, in the caller's transaction (the output rows go in the same one). False: no longer held.</summary>

@@ -122,7 +122,7 @@ public sealed class JobWorker(
         span?.SetTag(KilnTelemetry.OrgId, job.OrgId);
         span?.SetTag(KilnTelemetry.ClientId, job.ClientId);
         span?.SetTag(KilnTelemetry.Operation, job.Operation);
-        span?.SetTag(KilnTelemetry.Engine, Engines.Of(null));
+        span?.SetTag(KilnTelemetry.Engine, job.Engine ?? EngineNames.Procedural);
         // Log lines of the job carry its org and client (docs/operations.md#structured-logs).
         using var scope = log.BeginScope(new Dictionary<string, object> { ["OrgId"] = job.OrgId, ["ClientId"] = job.ClientId, ["JobId"] = job.Id });
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(stop);

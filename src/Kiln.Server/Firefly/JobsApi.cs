@@ -36,7 +36,7 @@ public static class JobsApi
 
     private static async Task<Results<Ok<JobStatus>, JsonHttpResult<FireflyError>>> CancelAsync(
         string jobId, ImsCaller caller, KilnDb db, JobStore jobs, IBlobStore store, IOptions<StorageOptions> storage, JobCancellations running,
-        CancellationToken ct)
+        ImageRunner runner, CancellationToken ct)
     {
         var id = Normalize(jobId);
         var (job, canceled) = await jobs.CancelAsync(db, id, caller.OrgId, ct);
@@ -48,6 +48,7 @@ public static class JobsApi
                 : FireflyErrors.Error(409, "job_completed", "The job has already finished");
         }
         running.Cancel(id); // this node stops it at once; others hear it on the change bus, or at their next heartbeat
+        await runner.CancelOnEngineAsync(job); // an upstream job is canceled upstream too (docs/upstream.md#what-is-forwarded)
         return TypedResults.Ok(await job.AsStatusAsync(store, storage.Value.UrlLifetime, ct));
     }
 }

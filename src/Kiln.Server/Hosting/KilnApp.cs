@@ -7,6 +7,7 @@ using Kiln.Server.Hosting.Tls;
 using Kiln.Server.Hosting.Telemetry;
 using Kiln.Server.Firefly;
 using Kiln.Server.Ims;
+using Kiln.Server.Upstream;
 using Kiln.Server.Users;
 using Kiln.Server.Web;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -63,6 +64,7 @@ public static class KilnApp
         // Background services (after the initializer, registered first above).
         services.AddImsBackground();
         services.AddFirefly();
+        services.AddUpstream();
         return services;
     }
 
@@ -120,6 +122,7 @@ public static class KilnApp
         app.MapAudit().WithErrorDialect(ErrorDialect.Gateway);
         app.MapConsole().WithErrorDialect(ErrorDialect.Gateway);
         app.MapFirefly();
+        app.MapUpstream();
         return app;
     }
 

@@ -19,8 +19,9 @@ public sealed partial class ArchitectureTests
         ["Generation"] = [],
         ["Console"] = ["Core", "Data", "Users", "Ims"],
         ["Firefly"] = ["Core", "Data", "Ims", "Storage", "Generation"],
-        ["Web"] = ["Core", "Data", "Users", "Ims", "Console"],
-        ["Hosting"] = ["Core", "Data", "Users", "Ims", "Storage", "Generation", "Console", "Firefly", "Web"],
+        ["Upstream"] = ["Core", "Data", "Users", "Ims", "Storage", "Generation", "Console", "Firefly"],
+        ["Web"] = ["Core", "Data", "Users", "Ims", "Console", "Upstream"],
+        ["Hosting"] = ["Core", "Data", "Users", "Ims", "Storage", "Generation", "Console", "Firefly", "Upstream", "Web"],
     };
 
     private static string Root

@@ -17,14 +17,14 @@ public sealed record Caller(string Name, string? Token, string? ApiKey, bool IsU
 
 /// <summary>The ids one org's resources answer to, by route parameter name.</summary>
 public sealed record OrgResources(long OrgId, long ProjectId, long WorkspaceId, long CredentialId, string ClientId, string SecretUuid, long MemberUserId, string JobId,
-    string UploadId = "")
+    string UploadId = "", string Upstream = "")
 {
     public Dictionary<string, string> Values => new(StringComparer.OrdinalIgnoreCase)
     {
         ["MemberId"] = Id(MemberUserId), ["name"] = "console.css",
         ["orgId"] = Id(OrgId), ["projectId"] = Id(ProjectId), ["workspaceId"] = Id(WorkspaceId), ["credentialId"] = Id(CredentialId),
         ["intId"] = Id(CredentialId), ["clientId"] = ClientId, ["uuid"] = SecretUuid, ["userId"] = Id(MemberUserId), ["jobId"] = JobId,
-        ["credentialType"] = "oauth-server-to-server", ["uploadId"] = UploadId,
+        ["credentialType"] = "oauth-server-to-server", ["uploadId"] = UploadId, ["upstream"] = Upstream,
     };
 
     /// <summary>Ids of the same shapes that name nothing.</summary>
@@ -87,9 +87,17 @@ public sealed class AuthzWorld : IAsyncLifetime
             Id = "urn:ff:jobs:kiln:" + Guid.NewGuid(), OrgId = orgId, ClientId = cred.ClientId, Operation = "generate", Request = "{}",
             Status = "failed", ErrorCode = "runtime_error", Message = "matrix", CreatedAt = now, UpdatedAt = now,
         };
-        db.AddRange(project, ws, cred, job);
+        // An upstream profile whose hosts refuse connections at once (test and rotate answer quickly and change nothing).
+        var upstreamId = Guid.NewGuid().ToString("N");
+        var upstream = new UpstreamProfile
+        {
+            Id = upstreamId, OrgId = orgId, Name = "m" + tag, ImsBaseUrl = "http://127.0.0.1:9", FireflyBaseUrl = "http://127.0.0.1:9", ConsoleBaseUrl = "http://127.0.0.1:9",
+            ClientId = "matrix", Scopes = "firefly_api", CreatedAt = now, UpdatedAt = now,
+            SecretWrapped = sp.GetRequiredService<KeyEncryption>().WrapText("matrix-secret"u8, KeysAtRest.UpstreamSecretPurpose(upstreamId)),
+        };
+        db.AddRange(project, ws, cred, job, upstream);
         await db.SaveChangesAsync();
-        return new OrgResources(orgId, project.Id, ws.Id, cred.Id, cred.ClientId, secret.Uuid, user.Id, job.Id);
+        return new OrgResources(orgId, project.Id, ws.Id, cred.Id, cred.ClientId, secret.Uuid, user.Id, job.Id, Upstream: upstream.Name);
     });
 
     /// <summary>Sends one matrix request as <paramref name="caller"/>.</summary>

@@ -86,6 +86,15 @@ public static class RouteCatalog
         new("POST", Org + "/members", Access.ConsoleAdmin, """{"email":"m{u}@example.com","role":"developer"}"""),
         new("PATCH", Org + "/members/{userId}", Access.ConsoleAdmin, """{"role":"developer"}"""),
         new("DELETE", Org + "/members/{userId}", Access.ConsoleAdmin),
+        new("GET", Org + "/upstreams", Access.Console),
+        new("POST", Org + "/upstreams", Access.ConsoleAdmin, """{"name":"u{u}","clientId":"matrix","clientSecret":"s","imsBaseUrl":"http://127.0.0.1:9","fireflyBaseUrl":"http://127.0.0.1:9"}"""),
+        new("DELETE", Org + "/upstreams/{upstream}", Access.ConsoleAdmin),
+        new("POST", Org + "/upstreams/{upstream}/test", Access.ConsoleAdmin),
+        new("POST", Org + "/upstreams/{upstream}/rotate", Access.ConsoleAdmin),
+        new("GET", Org + "/engine", Access.Console),
+        new("PUT", Org + "/engine", Access.ConsoleAdmin, """{"engine":"procedural"}"""),
+        new("GET", Project + "/engine", Access.Console),
+        new("PUT", Project + "/engine", Access.ConsoleAdmin, """{"engine":null}"""),
         new("GET", Org + "/credentials/{credentialId}/secrets", Access.Secrets),
         new("POST", Org + "/credentials/{credentialId}/secrets", Access.Secrets),
         new("DELETE", Org + "/credentials/{credentialId}/secrets/{uuid}", Access.Secrets),
@@ -103,7 +112,7 @@ public static class RouteCatalog
     private static IEnumerable<RouteSpec> WebUi()
     {
         const string P = "/console/projects/{OrgId}/{ProjectId}";
-        string[] pages = ["/console", "/console/device", "/console/login", "/console/audit/{OrgId}", "/console/members/{OrgId}", "/console/members/{OrgId}/{MemberId}/remove",
+        string[] pages = ["/console", "/console/device", "/console/login", "/console/audit/{OrgId}", "/console/engines/{OrgId}", "/console/members/{OrgId}", "/console/members/{OrgId}/{MemberId}/remove",
             "/console/projects/{OrgId}", P + "/credentials/{CredentialId}/details/oauthservertoserver", P + "/credentials/{CredentialId}/secrets/{Uuid}/delete",
             P + "/delete", P + "/overview"];
         foreach (var page in pages)

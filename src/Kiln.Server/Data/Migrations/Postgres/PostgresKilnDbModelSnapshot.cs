@@ -246,6 +246,10 @@ namespace Kiln.Server.Data.Migrations.Postgres
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("Engine")
+                        .HasMaxLength(80)
+                        .HasColumnType("character varying(80)");
+
                     b.Property<string>("ErrorCode")
                         .HasColumnType("text");
 
@@ -284,6 +288,9 @@ namespace Kiln.Server.Data.Migrations.Postgres
                     b.Property<DateTimeOffset>("UpdatedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("Upstream")
+                        .HasColumnType("text");
+
                     b.HasKey("Id");
 
                     b.HasIndex("OrgId");
@@ -310,6 +317,9 @@ namespace Kiln.Server.Data.Migrations.Postgres
 
                     b.Property<string>("Description")
                         .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Engine")
                         .HasColumnType("text");
 
                     b.Property<string>("Name")
@@ -368,6 +378,9 @@ namespace Kiln.Server.Data.Migrations.Postgres
 
                     b.Property<string>("Description")
                         .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Engine")
                         .HasColumnType("text");
 
                     b.Property<DateTimeOffset>("ModifiedAt")
@@ -520,6 +533,114 @@ namespace Kiln.Server.Data.Migrations.Postgres
                         .IsUnique();
 
                     b.ToTable("StoredBlobs");
+                });
+
+            modelBuilder.Entity("Kiln.Server.Data.UpstreamProfile", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("ClientId")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("ConsoleBaseUrl")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("FireflyBaseUrl")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("ImsBaseUrl")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<DateTimeOffset?>("LastRotatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("LastRotationMessage")
+                        .HasColumnType("text");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<long>("OrgId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("PassThroughHosts")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<bool>("PassThroughOutputs")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("PreviousSecretWrapped")
+                        .HasColumnType("text");
+
+                    b.Property<int?>("RotateEveryDays")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("RotationLeaseOwner")
+                        .HasColumnType("text");
+
+                    b.Property<DateTimeOffset?>("RotationLeaseUntil")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Scopes")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<int>("SecretVersion")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("SecretWrapped")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("UpstreamCredentialId")
+                        .HasColumnType("text");
+
+                    b.Property<string>("UpstreamOrgId")
+                        .HasColumnType("text");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("OrgId", "Name")
+                        .IsUnique();
+
+                    b.ToTable("UpstreamProfiles");
+                });
+
+            modelBuilder.Entity("Kiln.Server.Data.UpstreamUpload", b =>
+                {
+                    b.Property<string>("ProfileId")
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("BlobKey")
+                        .HasColumnType("text");
+
+                    b.Property<DateTimeOffset>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("UpstreamId")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.HasKey("ProfileId", "BlobKey");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.ToTable("UpstreamUploads");
                 });
 
             modelBuilder.Entity("Kiln.Server.Data.User", b =>
@@ -699,6 +820,24 @@ namespace Kiln.Server.Data.Migrations.Postgres
                     b.HasOne("Kiln.Server.Data.Org", null)
                         .WithMany()
                         .HasForeignKey("OrgId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Kiln.Server.Data.UpstreamProfile", b =>
+                {
+                    b.HasOne("Kiln.Server.Data.Org", null)
+                        .WithMany()
+                        .HasForeignKey("OrgId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Kiln.Server.Data.UpstreamUpload", b =>
+                {
+                    b.HasOne("Kiln.Server.Data.UpstreamProfile", null)
+                        .WithMany()
+                        .HasForeignKey("ProfileId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

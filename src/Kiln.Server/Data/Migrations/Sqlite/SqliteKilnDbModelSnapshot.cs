@@ -238,6 +238,10 @@ namespace Kiln.Server.Data.Migrations.Sqlite
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("Engine")
+                        .HasMaxLength(80)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("ErrorCode")
                         .HasColumnType("TEXT");
 
@@ -276,6 +280,9 @@ namespace Kiln.Server.Data.Migrations.Sqlite
                     b.Property<long>("UpdatedAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("Upstream")
+                        .HasColumnType("TEXT");
+
                     b.HasKey("Id");
 
                     b.HasIndex("OrgId");
@@ -302,6 +309,9 @@ namespace Kiln.Server.Data.Migrations.Sqlite
 
                     b.Property<string>("Description")
                         .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Engine")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Name")
@@ -360,6 +370,9 @@ namespace Kiln.Server.Data.Migrations.Sqlite
 
                     b.Property<string>("Description")
                         .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Engine")
                         .HasColumnType("TEXT");
 
                     b.Property<long>("ModifiedAt")
@@ -512,6 +525,114 @@ namespace Kiln.Server.Data.Migrations.Sqlite
                         .IsUnique();
 
                     b.ToTable("StoredBlobs");
+                });
+
+            modelBuilder.Entity("Kiln.Server.Data.UpstreamProfile", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ClientId")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ConsoleBaseUrl")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("FireflyBaseUrl")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ImsBaseUrl")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("LastRotatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("LastRotationMessage")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("OrgId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("PassThroughHosts")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("PassThroughOutputs")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("PreviousSecretWrapped")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int?>("RotateEveryDays")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("RotationLeaseOwner")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("RotationLeaseUntil")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Scopes")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("SecretVersion")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("SecretWrapped")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("UpstreamCredentialId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("UpstreamOrgId")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("OrgId", "Name")
+                        .IsUnique();
+
+                    b.ToTable("UpstreamProfiles");
+                });
+
+            modelBuilder.Entity("Kiln.Server.Data.UpstreamUpload", b =>
+                {
+                    b.Property<string>("ProfileId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("BlobKey")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("UpstreamId")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("ProfileId", "BlobKey");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.ToTable("UpstreamUploads");
                 });
 
             modelBuilder.Entity("Kiln.Server.Data.User", b =>
@@ -689,6 +810,24 @@ namespace Kiln.Server.Data.Migrations.Sqlite
                     b.HasOne("Kiln.Server.Data.Org", null)
                         .WithMany()
                         .HasForeignKey("OrgId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Kiln.Server.Data.UpstreamProfile", b =>
+                {
+                    b.HasOne("Kiln.Server.Data.Org", null)
+                        .WithMany()
+                        .HasForeignKey("OrgId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Kiln.Server.Data.UpstreamUpload", b =>
+                {
+                    b.HasOne("Kiln.Server.Data.UpstreamProfile", null)
+                        .WithMany()
+                        .HasForeignKey("ProfileId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

@@ -1,39 +1,40 @@
-using Kiln.Server.Core;
-using Kiln.Server.Data;
 using Kiln.Server.Generation;
 
 namespace Kiln.Server.Firefly;
 
-public sealed partial class ImageRunner
+/// <summary>
+/// The built-in engine (<c>procedural</c>): loads the resolved inputs and renders every variation with
+/// <see cref="IImageGenerator"/> in the <see cref="RenderPool"/> (in parallel, bounded by the pool), handing each JPEG
+/// to the <see cref="EngineOutputs"/> as it is done. A sync request is admitted to the pool first; a full pool is
+/// refused with <see cref="Busy"/>.
+/// </summary>
+public sealed class ProceduralEngine(IImageGenerator generator, RenderPool pool, SourceResolver sources) : IImageEngine
 {
-    /// <summary>A rendered request: its result, and the rows for the JPEGs already in the blob store.</summary>
-    private sealed record Rendered(RunResult Result, List<StoredBlob> Rows);
+    /// <summary>What a sync request gets when the pool's queue is full.</summary>
+    public static readonly Refusal Busy = new(429, "rate_limited", "Kiln is busy rendering; retry later", RetryAfter: 2);
 
-    /// <summary>One rendered variation: its output, its row and the content class the generator chose.</summary>
-    private sealed record Piece(StoredOutput Output, StoredBlob Row, string? ContentClass);
+    public bool Serves(string engine) => engine == EngineNames.Procedural;
 
-    /// <summary>
-    /// Loads the resolved inputs and renders every variation (in parallel, bounded by the pool), storing each JPEG as it
-    /// is done. <paramref name="progress"/> gets 0..100. <paramref name="outputId"/> (a job's) makes the output keys
-    /// deterministic; null: random keys.
-    /// </summary>
-    private async Task<Checked<Rendered>> RenderAsync(ImageSpec spec, long orgId, IProgress<int>? progress, string? outputId, CancellationToken ct)
+    public Task CancelAsync(long orgId, string engine, EngineJob job, CancellationToken ct) => Task.CompletedTask; // the worker's token stops it
+
+    public async Task<Checked<EngineResult>> RunAsync(EngineRequest request, EngineOutputs outputs, CancellationToken ct)
     {
-        // The span "kiln.images.render" (docs/operations.md#traces): loading the inputs, every variation and its store.
-        using var span = KilnTelemetry.Start("kiln.images.render");
-        var operation = Operations.PathOf(spec.Operation);
-        var engine = Engines.Of(spec);
-        span?.SetTag(KilnTelemetry.OrgId, orgId);
-        span?.SetTag(KilnTelemetry.Operation, operation);
-        span?.SetTag(KilnTelemetry.Engine, engine);
-        span?.SetTag("kiln.variations", spec.Seeds.Count);
-        var outcome = await RenderCoreAsync(spec, orgId, progress, outputId, operation, engine, ct);
-        if (outcome.Failed(out var refused, out _)) span.Fail(refused.Code);
-        return outcome;
+        if (request.Job is not null) return await RenderAsync(request.Spec, request.Progress, outputs, ct);
+        if (!pool.TryAdmit()) return Busy;
+        try
+        {
+            return await RenderAsync(request.Spec, null, outputs, ct);
+        }
+        finally
+        {
+            pool.Leave();
+        }
     }
 
-    private async Task<Checked<Rendered>> RenderCoreAsync(ImageSpec spec, long orgId, IProgress<int>? progress, string? outputId, string operation, string engine,
-        CancellationToken ct)
+    /// <summary>One rendered variation: its output and the content class the generator chose.</summary>
+    private sealed record Piece(StoredOutput Output, string? ContentClass);
+
+    private async Task<Checked<EngineResult>> RenderAsync(ImageSpec spec, IProgress<int>? progress, EngineOutputs outputs, CancellationToken ct)
     {
         var inputs = new byte[]?[4];
         SourceRef?[] given = [spec.Source, spec.Mask, spec.StyleReference, spec.StructureReference];
@@ -59,7 +60,6 @@ public sealed partial class ImageRunner
             progress?.Report((int)Math.Floor(done.Sum() / done.Length * 100));
         }
 
-        var now = clock.GetUtcNow();
         var tasks = spec.Seeds.Select((seed, i) => pool.RunAsync(async () =>
         {
             var request = new GenerationRequest
@@ -79,13 +79,9 @@ public sealed partial class ImageRunner
             {
                 return new Checked<Piece>(Refusal.Invalid(SourceResolver.LocOf(spec, spec.Source ?? spec.Mask!), e.Message));
             }
-            var id = outputId is null ? Guid.NewGuid().ToString("N") : $"{outputId}-{i}";
-            var key = $"outputs/{orgId}/{id}.jpg";
-            using (var ms = new MemoryStream(image.Jpeg, writable: false)) await store.PutAsync(key, ms, "image/jpeg", ct);
-            metrics.ImageProduced(operation, engine);
+            var output = await outputs.StoreAsync(i, seed, image.Jpeg, "image/jpeg", ct);
             Report(i, 1);
-            var row = new StoredBlob { Id = id, OrgId = orgId, Kind = "output", Key = key, ContentType = "image/jpeg", Size = image.Jpeg.Length, CreatedAt = now, ExpiresAt = now + options.Value.ResultLifetime };
-            return new Checked<Piece>(new Piece(new StoredOutput(seed, key), row, image.ContentClass));
+            return new Checked<Piece>(new Piece(output, image.ContentClass));
         }, ct)).ToList();
 
         var results = new List<Piece>();
@@ -95,6 +91,6 @@ public sealed partial class ImageRunner
             results.Add(finished);
         }
         var contentClass = Operations.EchoesContentClass(spec.Operation) ? spec.ContentClass ?? results[0].ContentClass : null;
-        return new Rendered(new RunResult(width, height, contentClass, results.Select(r => r.Output).ToList()), results.Select(r => r.Row).ToList());
+        return new EngineResult(width, height, contentClass, results.Select(r => r.Output).ToList());
     }
 }
