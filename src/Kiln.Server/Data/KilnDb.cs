@@ -71,6 +71,7 @@ public abstract partial class KilnDb(DbContextOptions options) : DbContext(optio
         ConfigureFirefly(b);
         ConfigureWeb(b);
         ConfigureScaleOut(b);
+        ConfigureQuotas(b);
         OnModelCreatingPartial(b);
     }
 

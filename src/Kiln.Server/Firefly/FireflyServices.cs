@@ -22,6 +22,7 @@ public static class FireflyServices
         services.AddSingleton<RenderPool>();
         services.AddSingleton<JobStore>();
         services.AddSingleton<ImageRunner>();
+        services.AddSingleton<Metering>();
         services.AddSingleton<JobSignal>();
         ClusterSubscribers.Add<JobCancellations>(services);
         services.AddSingleton<OrgRateLimiter>();

@@ -1,7 +1,9 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
+using Kiln.Server.Core;
 using Kiln.Server.Data;
 using Kiln.Server.Generation;
+using Kiln.Server.Quotas;
 using Kiln.Server.Storage;
 using Microsoft.Extensions.Options;
 
@@ -35,44 +37,73 @@ public sealed class SyncRun
 /// <summary>
 /// The one way an image request goes: its sources are resolved (upload ids, Kiln's own URLs, the host allow-list),
 /// a sync request is admitted to the <see cref="RenderPool"/>, the inputs are loaded, every variation is rendered in the
-/// pool, and the JPEGs are stored together with their <see cref="StoredBlob"/> rows. The sync handler calls
+/// pool, and the JPEGs are stored together with their <see cref="StoredBlob"/> rows. Before any rendering the request
+/// reserves its images with the <see cref="QuotaLedger"/> (docs/firefly.md#quotas-and-usage); a sync request that then
+/// fails gives them back, and a job's are given back by <see cref="JobStore"/> when it fails or is canceled. The sync handler calls
 /// <see cref="RunAsync"/>; the async submit calls <see cref="SubmitAsync"/> (resolve, then a pending job) and the
 /// <see cref="JobWorker"/> calls <see cref="RunJobAsync"/> for each job it claims.
 /// </summary>
 public sealed partial class ImageRunner(
     IImageGenerator generator, RenderPool pool, SourceResolver sources, IBlobStore store, JobStore jobs, JobSignal signal,
-    IServiceScopeFactory scopes, TimeProvider clock, IOptions<FireflyOptions> options)
+    QuotaLedger quotas, IServiceScopeFactory scopes, TimeProvider clock, IOptions<FireflyOptions> options)
 {
     /// <summary>What a sync request gets when the pool's queue is full.</summary>
     public static readonly Refusal Busy = new(429, "rate_limited", "Kiln is busy rendering; retry later", RetryAfter: 2);
 
-    /// <summary>Runs a sync request: resolve, admit (or refuse with <see cref="Busy"/>), render, store files and rows.</summary>
-    public async Task<SyncRun> RunAsync(ImageSpec spec, long orgId, KilnDb db, CancellationToken ct)
+    /// <summary>Runs a sync request: resolve, reserve its images, admit (or refuse with <see cref="Busy"/>), render, store files and rows.</summary>
+    public async Task<SyncRun> RunAsync(ImageSpec spec, Metered who, KilnDb db, CancellationToken ct)
     {
-        if ((await sources.ResolveAsync(spec, orgId, db, ct)).Failed(out var refusal, out var resolved)) return SyncRun.Refused(refusal);
+        if ((await sources.ResolveAsync(spec, who.OrgId, db, ct)).Failed(out var refusal, out var resolved)) return SyncRun.Refused(refusal);
         spec = resolved;
-        if (!pool.TryAdmit()) return SyncRun.Refused(Busy);
-        Checked<Rendered> outcome;
+        var quota = await quotas.ReserveAsync(db, who, spec.Seeds.Count, ct);
+        if (quota.Refused is { } q) return SyncRun.Refused(Metering.Refused(q, spec.Seeds.Count));
+        var kept = false;
         try
         {
-            outcome = await RenderAsync(spec, orgId, null, null, ct);
+            if (!pool.TryAdmit()) return SyncRun.Refused(Busy);
+            Checked<Rendered> outcome;
+            try
+            {
+                outcome = await RenderAsync(spec, who.OrgId, null, null, ct);
+            }
+            finally
+            {
+                pool.Leave();
+            }
+            if (outcome.Failed(out refusal, out var rendered)) return SyncRun.Refused(refusal);
+            db.StoredBlobs.AddRange(rendered.Rows);
+            await db.SaveChangesAsync(ct);
+            kept = true;
+            return SyncRun.Done(rendered.Result);
         }
         finally
         {
-            pool.Leave();
+            // Refused, failed or abandoned after the reservation: the images were not delivered.
+            if (!kept) await quotas.ReleaseAsync(quota.Granted!);
         }
-        if (outcome.Failed(out refusal, out var rendered)) return SyncRun.Refused(refusal);
-        db.StoredBlobs.AddRange(rendered.Rows);
-        await db.SaveChangesAsync(ct);
-        return SyncRun.Done(rendered.Result);
     }
 
-    /// <summary>Accepts an async request: resolves its sources now (the job stores them resolved) and queues the job.</summary>
-    public async Task<Checked<Job>> SubmitAsync(ImageSpec spec, long orgId, string clientId, KilnDb db, CancellationToken ct)
+    /// <summary>
+    /// Accepts an async request: resolves its sources now (the job stores them resolved), then reserves its images and
+    /// inserts the job in one transaction that holds the org's row, so a 202 always has both.
+    /// </summary>
+    public async Task<Checked<Job>> SubmitAsync(ImageSpec spec, Metered who, string clientId, KilnDb db, CancellationToken ct)
     {
-        if ((await sources.ResolveAsync(spec, orgId, db, ct)).Failed(out var refusal, out var resolved)) return refusal;
+        if ((await sources.ResolveAsync(spec, who.OrgId, db, ct)).Failed(out var refusal, out var resolved)) return refusal;
         spec = resolved;
-        var job = await jobs.AddAsync(db, spec, orgId, clientId);
+        Job job;
+        await using (var tx = await db.LockOrgAsync(who.OrgId, ct))
+        {
+            var quota = await quotas.ReserveLockedAsync(db, who, spec.Seeds.Count, ct);
+            if (quota.Refused is { } q)
+            {
+                await tx.CommitAsync(ct); // the refusal is counted in usage
+                return Metering.Refused(q, spec.Seeds.Count);
+            }
+            job = await jobs.AddAsync(db, spec, who.OrgId, clientId);
+            await quotas.KeepAsync(db, quota.Granted!, job.Id);
+            await tx.CommitAsync(CancellationToken.None);
+        }
         signal.Notify();
         return job;
     }

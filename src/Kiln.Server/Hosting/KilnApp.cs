@@ -5,6 +5,7 @@ using Kiln.Server.Data;
 using Kiln.Server.Generation;
 using Kiln.Server.Firefly;
 using Kiln.Server.Ims;
+using Kiln.Server.Quotas;
 using Kiln.Server.Users;
 using Kiln.Server.Web;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -53,6 +54,7 @@ public static class KilnApp
         services.AddUsers();
         services.AddIms();
         services.AddConsole();
+        services.AddQuotas();
         services.AddGeneration();
         services.AddKilnWeb();
 

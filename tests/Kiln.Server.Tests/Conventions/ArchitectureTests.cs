@@ -17,10 +17,11 @@ public sealed partial class ArchitectureTests
         ["Ims"] = ["Core", "Data", "Users"],
         ["Storage"] = ["Core", "Data"],
         ["Generation"] = [],
-        ["Console"] = ["Core", "Data", "Users", "Ims"],
-        ["Firefly"] = ["Core", "Data", "Ims", "Storage", "Generation"],
-        ["Web"] = ["Core", "Data", "Users", "Ims", "Console"],
-        ["Hosting"] = ["Core", "Data", "Users", "Ims", "Storage", "Generation", "Console", "Firefly", "Web"],
+        ["Quotas"] = ["Core", "Data"],
+        ["Console"] = ["Core", "Data", "Users", "Ims", "Quotas"],
+        ["Firefly"] = ["Core", "Data", "Ims", "Storage", "Generation", "Quotas"],
+        ["Web"] = ["Core", "Data", "Users", "Ims", "Console", "Quotas"],
+        ["Hosting"] = ["Core", "Data", "Users", "Ims", "Storage", "Generation", "Quotas", "Console", "Firefly", "Web"],
     };
 
     private static string Root
