@@ -16,6 +16,8 @@ root.Subcommands.Add(ImageCommands.Composite());
 root.Subcommands.Add(JobsCommand.Create());
 root.Subcommands.Add(ConsoleCommands.Projects());
 root.Subcommands.Add(ConsoleCommands.Credentials());
+root.Subcommands.Add(QuotaCommands.Quota());
+root.Subcommands.Add(QuotaCommands.Usage());
 root.Subcommands.Add(LoginCommand.Login());
 root.Subcommands.Add(LoginCommand.Logout());
 var parsed = root.Parse(args);
