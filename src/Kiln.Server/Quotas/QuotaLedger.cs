@@ -35,15 +35,18 @@ public sealed class QuotaLedger(IServiceScopeFactory scopes, TimeProvider clock,
     {
         var now = clock.GetUtcNow();
         var day = DateOnly.FromDateTime(now.UtcDateTime);
+        // Every window of every level is counted, limited or not, so "used" is right and a limit set later starts from the truth.
+        var windows = who.Scopes().SelectMany(s => Enum.GetValues<QuotaWindow>().Select(w => (s.Scope, s.Id, Window: w))).ToList();
+        var keys = windows.Select(x => QuotaWindows.Key(x.Scope, x.Id, x.Window, now)).ToList();
         var limits = await LimitsAsync(db, who, ct);
-        var keys = limits.Select(l => QuotaWindows.Key(l.Scope, l.Id, l.Window, now)).ToList();
-        var used = keys.Count == 0 ? [] : await db.QuotaCounters.AsNoTracking().Where(c => keys.Contains(c.Key)).ToDictionaryAsync(c => c.Key, c => c.Count, ct);
+        var used = await db.QuotaCounters.AsNoTracking().Where(c => keys.Contains(c.Key)).ToDictionaryAsync(c => c.Key, c => c.Count, ct);
         QuotaRefusal? refusal = null;
-        for (var i = 0; i < limits.Count && refusal is not { NeverFits: true }; i++)
+        foreach (var l in limits)
         {
-            var l = limits[i];
+            if (refusal is { NeverFits: true }) break;
+            var key = QuotaWindows.Key(l.Scope, l.Id, l.Window, now);
             if (images > l.Limit) refusal = new QuotaRefusal(l.Scope, l.Window, l.Limit, 0, NeverFits: true);
-            else if (used.GetValueOrDefault(keys[i]) + images > l.Limit && QuotaWindows.SecondsLeft(l.Window, now) is var wait && wait > (refusal?.RetryAfter ?? 0))
+            else if (used.GetValueOrDefault(key) + images > l.Limit && QuotaWindows.SecondsLeft(l.Window, now) is var wait && wait > (refusal?.RetryAfter ?? 0))
                 refusal = new QuotaRefusal(l.Scope, l.Window, l.Limit, wait, NeverFits: false);
         }
         if (refusal is not null)
@@ -51,14 +54,13 @@ public sealed class QuotaLedger(IServiceScopeFactory scopes, TimeProvider clock,
             await AddUsageAsync(db, who, day, requests: 0, images: 0, refusals: 1, upstream: 0, ct);
             return new QuotaDecision(null, refusal);
         }
-        for (var i = 0; i < keys.Count; i++)
-        {
-            var expires = QuotaWindows.End(limits[i].Window, now).ToUnixTimeSeconds() + 3600;
-            await db.Database.ExecuteSqlInterpolatedAsync($"""
-                INSERT INTO "QuotaCounters" ("Key", "Count", "ExpiresUnix") VALUES ({keys[i]}, {(long)images}, {expires})
-                ON CONFLICT ("Key") DO UPDATE SET "Count" = "QuotaCounters"."Count" + excluded."Count"
-                """, ct);
-        }
+        // One upsert for every window (distinct keys, so PostgreSQL's one-change-per-row rule holds).
+        var values = string.Join(", ", keys.Select((_, i) => $"({{{3 * i}}}, {{{3 * i + 1}}}, {{{3 * i + 2}}})"));
+        var args = windows.SelectMany((w, i) => new object[] { keys[i], (long)images, QuotaWindows.End(w.Window, now).ToUnixTimeSeconds() + 3600 }).ToArray();
+        // The statement's text holds only placeholders ({0}, {1}, ...): every value goes in as a parameter.
+        var sql = "INSERT INTO \"QuotaCounters\" (\"Key\", \"Count\", \"ExpiresUnix\") VALUES " + values
+            + " ON CONFLICT (\"Key\") DO UPDATE SET \"Count\" = \"QuotaCounters\".\"Count\" + excluded.\"Count\"";
+        await db.Database.ExecuteSqlRawAsync(sql, args, ct);
         await AddUsageAsync(db, who, day, requests: 1, images: images, refusals: 0, upstream: 0, ct);
         return new QuotaDecision(new Reservation(who, images, day, keys), null);
     }
