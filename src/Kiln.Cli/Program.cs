@@ -26,6 +26,8 @@ root.Subcommands.Add(ConsoleCommands.Projects());
 root.Subcommands.Add(ConsoleCommands.Credentials());
 root.Subcommands.Add(UpstreamCommands.Upstream());
 root.Subcommands.Add(UpstreamCommands.Engine());
+root.Subcommands.Add(QuotaCommands.Quota());
+root.Subcommands.Add(QuotaCommands.Usage());
 root.Subcommands.Add(LoginCommand.Login());
 root.Subcommands.Add(LoginCommand.Logout());
 var parsed = root.Parse(args);

@@ -12,7 +12,7 @@ namespace Kiln.Client;
 /// timeouts throw <see cref="KilnTimeoutException"/>; connection failures <see cref="HttpRequestException"/>.
 /// Every member is virtual, so tests can mock it.
 /// </summary>
-public class ConsoleClient
+public partial class ConsoleClient
 {
     private readonly HttpClient _http;
     private readonly KilnClientOptions _options;

@@ -19,6 +19,8 @@ public static class ConsoleApi
         console.MapSubscriptions();
         console.MapWorkspaceDownload();
         console.MapMembers();
+        console.MapQuotas();
+        console.MapUsage();
         return console;
     }
 }

@@ -22,6 +22,16 @@ public static class RowLocks
     }
 
     /// <summary>
+    /// Holds the org's row inside the caller's open transaction until it commits: <c>FOR UPDATE</c> on PostgreSQL; on
+    /// SQLite the transaction already holds the write lock. For steps that join a transaction someone else began.
+    /// </summary>
+    public static async Task HoldOrgAsync(this KilnDb db, long orgId, CancellationToken ct)
+    {
+        if (db.Database.IsNpgsql())
+            await db.Database.ExecuteSqlInterpolatedAsync($"SELECT 1 FROM \"Orgs\" WHERE \"Id\" = {orgId} FOR UPDATE", ct);
+    }
+
+    /// <summary>
     /// Serialises the starts of device authorizations (the cap on stored codes is counted and acted on as one step):
     /// a transaction-scoped advisory lock on PostgreSQL, the write lock on SQLite.
     /// </summary>

@@ -72,6 +72,7 @@ public abstract partial class KilnDb(DbContextOptions options) : DbContext(optio
         ConfigureWeb(b);
         ConfigureScaleOut(b);
         ConfigureUpstream(b);
+        ConfigureQuotas(b);
         OnModelCreatingPartial(b);
     }
 

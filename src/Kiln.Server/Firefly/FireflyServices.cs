@@ -25,6 +25,7 @@ public static class FireflyServices
         services.AddSingleton<ProceduralEngine>();
         services.AddSingleton<IImageEngine>(sp => sp.GetRequiredService<ProceduralEngine>());
         services.AddSingleton<ImageRunner>();
+        services.AddSingleton<Metering>();
         services.AddSingleton<JobSignal>();
         ClusterSubscribers.Add<JobCancellations>(services);
         services.AddSingleton<OrgRateLimiter>();

@@ -2,6 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 using Kiln.Server.Core;
 using Kiln.Server.Data;
+using Kiln.Server.Quotas;
 using Kiln.Server.Storage;
 using Microsoft.Extensions.Options;
 
@@ -37,13 +38,15 @@ public sealed class SyncRun
 /// The one way an image request goes, whatever its engine: the engine is chosen (<see cref="EngineResolver"/>), its
 /// sources are resolved (upload ids, Kiln's own URLs, the host allow-list), the <see cref="IImageEngine"/> runs it and
 /// hands each image to <see cref="EngineOutputs"/>, and the stored outputs' <see cref="StoredBlob"/> rows are saved
-/// with the result. The sync handler calls <see cref="RunAsync"/>; the async submit calls <see cref="SubmitAsync"/>
+/// with the result. Before the engine runs, the request reserves its images with the <see cref="QuotaLedger"/>
+/// (docs/firefly.md#quotas-and-usage); a sync request that then fails gives them back, and a job's are given back by
+/// <see cref="JobStore"/> when it fails or is canceled. The sync handler calls <see cref="RunAsync"/>; the async submit calls <see cref="SubmitAsync"/>
 /// (resolve, then a pending job that remembers its engine) and the <see cref="JobWorker"/> calls
 /// <see cref="RunJobAsync"/> for each job it claims.
 /// </summary>
 public sealed class ImageRunner(
     IEnumerable<IImageEngine> engines, EngineResolver resolver, SourceResolver sources, IBlobStore store, JobStore jobs, JobSignal signal,
-    IServiceScopeFactory scopes, TimeProvider clock, IOptions<FireflyOptions> options, KilnMetrics metrics)
+    QuotaLedger quotas, IServiceScopeFactory scopes, TimeProvider clock, IOptions<FireflyOptions> options, KilnMetrics metrics)
 {
     /// <summary>What a sync request gets when the procedural engine's pool is full.</summary>
     public static Refusal Busy => ProceduralEngine.Busy;
@@ -59,25 +62,55 @@ public sealed class ImageRunner(
     private static Refusal NoEngine(string name) =>
         new(503, "service_unavailable", $"The image engine '{name}' is not available on this Kiln; ask an org admin to check it (docs/upstream.md#engines)", RetryAfter: 30);
 
-    /// <summary>Runs a sync request on <paramref name="engine"/>: resolve, run (the engine may refuse, e.g. <see cref="Busy"/>), store files and rows.</summary>
-    public async Task<SyncRun> RunAsync(ImageSpec spec, EngineChoice engine, long orgId, KilnDb db, CancellationToken ct)
+    /// <summary>
+    /// Runs a sync request on <paramref name="engine"/>: resolve, reserve its images for <paramref name="who"/>, run (the
+    /// engine may refuse, e.g. <see cref="Busy"/>), store files and rows; the images go back unless they were delivered.
+    /// </summary>
+    public async Task<SyncRun> RunAsync(ImageSpec spec, EngineChoice engine, Metered who, KilnDb db, CancellationToken ct)
     {
         if (EngineNamed(engine.Name) is not { } runner) return SyncRun.Refused(NoEngine(engine.Name));
-        if ((await sources.ResolveAsync(spec, orgId, db, ct)).Failed(out var refusal, out var resolved)) return SyncRun.Refused(refusal);
-        var outputs = new EngineOutputs(store, orgId, null, clock.GetUtcNow(), options.Value.ResultLifetime);
-        if ((await RunOnEngineAsync(runner, new EngineRequest(resolved, orgId, engine.Name, null, null), outputs, ct)).Failed(out refusal, out var result))
-            return SyncRun.Refused(refusal);
-        db.StoredBlobs.AddRange(outputs.Rows);
-        await db.SaveChangesAsync(ct);
-        return SyncRun.Done(ToRun(result));
+        if ((await sources.ResolveAsync(spec, who.OrgId, db, ct)).Failed(out var refusal, out var resolved)) return SyncRun.Refused(refusal);
+        var quota = await quotas.ReserveAsync(db, who, resolved.Seeds.Count, ct);
+        if (quota.Refused is { } q) return SyncRun.Refused(Metering.Refused(q, resolved.Seeds.Count));
+        var kept = false;
+        try
+        {
+            var outputs = new EngineOutputs(store, who.OrgId, null, clock.GetUtcNow(), options.Value.ResultLifetime);
+            if ((await RunOnEngineAsync(runner, new EngineRequest(resolved, who.OrgId, engine.Name, null, null), outputs, ct)).Failed(out refusal, out var result))
+                return SyncRun.Refused(refusal);
+            db.StoredBlobs.AddRange(outputs.Rows);
+            await db.SaveChangesAsync(ct);
+            kept = true;
+            return SyncRun.Done(ToRun(result));
+        }
+        finally
+        {
+            // Refused, failed or abandoned after the reservation: the images were not delivered.
+            if (!kept) await quotas.ReleaseAsync(quota.Granted!);
+        }
     }
 
-    /// <summary>Accepts an async request: resolves its sources now (the job stores them resolved) and queues the job on <paramref name="engine"/>.</summary>
-    public async Task<Checked<Job>> SubmitAsync(ImageSpec spec, EngineChoice engine, long orgId, string clientId, KilnDb db, CancellationToken ct)
+    /// <summary>
+    /// Accepts an async request on <paramref name="engine"/>: resolves its sources now (the job stores them resolved),
+    /// then reserves its images and inserts the job in one transaction that holds the org's row, so a 202 always has both.
+    /// </summary>
+    public async Task<Checked<Job>> SubmitAsync(ImageSpec spec, EngineChoice engine, Metered who, string clientId, KilnDb db, CancellationToken ct)
     {
         if (EngineNamed(engine.Name) is null) return NoEngine(engine.Name);
-        if ((await sources.ResolveAsync(spec, orgId, db, ct)).Failed(out var refusal, out var resolved)) return refusal;
-        var job = await jobs.AddAsync(db, resolved, orgId, clientId, engine.Name);
+        if ((await sources.ResolveAsync(spec, who.OrgId, db, ct)).Failed(out var refusal, out var resolved)) return refusal;
+        Job job;
+        await using (var tx = await db.LockOrgAsync(who.OrgId, ct))
+        {
+            var quota = await quotas.ReserveLockedAsync(db, who, resolved.Seeds.Count, ct);
+            if (quota.Refused is { } q)
+            {
+                await tx.CommitAsync(ct); // the refusal is counted in usage
+                return Metering.Refused(q, resolved.Seeds.Count);
+            }
+            job = await jobs.AddAsync(db, resolved, who.OrgId, clientId, engine.Name);
+            await quotas.KeepAsync(db, quota.Granted!, job.Id);
+            await tx.CommitAsync(CancellationToken.None);
+        }
         signal.Notify();
         return job;
     }

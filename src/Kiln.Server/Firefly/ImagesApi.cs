@@ -20,12 +20,12 @@ public static class ImagesApi
             .WithErrorDialect(ErrorDialect.Firefly);
         foreach (var (path, op) in Operations.All)
         {
-            group.MapPost("/" + path, (HttpContext ctx, ImsCaller caller, KilnDb db, ImageRunner runner, IBlobStore store, IOptions<StorageOptions> storage,
-                KilnMetrics metrics) => MeasuredAsync(op, "sync", metrics, runner, caller, db, ctx,
-                    engine => SyncAsync(op, engine, ctx, caller, db, runner, store, storage.Value)));
-            group.MapPost("/" + path + "-async", (HttpContext ctx, ImsCaller caller, KilnDb db, ImageRunner runner, Uploads uploads, PublicUrl url,
-                IOptions<FireflyOptions> options, KilnMetrics metrics) => MeasuredAsync(op, "async", metrics, runner, caller, db, ctx,
-                    engine => SubmitAsync(op, engine, ctx, caller, db, runner, url, new FileParts(caller, db, uploads, options.Value))))
+            group.MapPost("/" + path, (HttpContext ctx, ImsCaller caller, KilnDb db, ImageRunner runner, Metering metering, IBlobStore store,
+                IOptions<StorageOptions> storage, KilnMetrics metrics) => MeasuredAsync(op, "sync", metrics, runner, caller, db, ctx,
+                    engine => SyncAsync(op, engine, ctx, caller, db, runner, metering, store, storage.Value)));
+            group.MapPost("/" + path + "-async", (HttpContext ctx, ImsCaller caller, KilnDb db, ImageRunner runner, Metering metering, Uploads uploads,
+                PublicUrl url, IOptions<FireflyOptions> options, KilnMetrics metrics) => MeasuredAsync(op, "async", metrics, runner, caller, db, ctx,
+                    engine => SubmitAsync(op, engine, ctx, caller, db, runner, metering, url, new FileParts(caller, db, uploads, options.Value))))
                 .WithErrorDialect(ErrorDialect.FireflyJobs);
         }
         return group;
@@ -63,14 +63,15 @@ public static class ImagesApi
     }
 
     private static async Task<Results<Ok<ImagesResponse>, JsonHttpResult<FireflyError>>> SyncAsync(
-        ImageOperation op, EngineChoice engine, HttpContext ctx, ImsCaller caller, KilnDb db, ImageRunner runner, IBlobStore store, StorageOptions storage)
+        ImageOperation op, EngineChoice engine, HttpContext ctx, ImsCaller caller, KilnDb db, ImageRunner runner, Metering metering, IBlobStore store,
+        StorageOptions storage)
     {
         var ct = ctx.RequestAborted;
         try
         {
             if ((await RequestBody.ReadAsync(ctx, isAsync: false, null, ct)).Failed(out var refusal, out var root)) return FireflyErrors.Result(refusal, ctx);
             if (ImageRequestParser.Parse(root, op, isAsync: false, null).Failed(out refusal, out var spec)) return FireflyErrors.Result(refusal, ctx);
-            var run = await runner.RunAsync(spec, engine, caller.OrgId, db, ct);
+            var run = await runner.RunAsync(spec, engine, await metering.ForAsync(caller, op, engine, ct), db, ct);
             if (run.IsRefused) return FireflyErrors.Result(run.Refusal, ctx);
             return TypedResults.Ok(await run.Result.AsResponseAsync(store, storage.UrlLifetime, ct));
         }
@@ -82,14 +83,16 @@ public static class ImagesApi
     }
 
     private static async Task<Results<Accepted<AsyncAccepted>, JsonHttpResult<FireflyError>>> SubmitAsync(
-        ImageOperation op, EngineChoice engine, HttpContext ctx, ImsCaller caller, KilnDb db, ImageRunner runner, PublicUrl url, FileParts files)
+        ImageOperation op, EngineChoice engine, HttpContext ctx, ImsCaller caller, KilnDb db, ImageRunner runner, Metering metering, PublicUrl url,
+        FileParts files)
     {
         var ct = ctx.RequestAborted;
         if ((await RequestBody.ReadAsync(ctx, isAsync: true, (file, part) => files.StoreAsync(file, part, ct), ct)).Failed(out var refusal, out var root))
             return FireflyErrors.Result(refusal, ctx);
         if (ImageRequestParser.Parse(root, op, isAsync: true, ctx.Request.Headers["x-model-version"].ToString()).Failed(out refusal, out var spec))
             return FireflyErrors.Result(refusal, ctx);
-        if ((await runner.SubmitAsync(spec, engine, caller.OrgId, caller.ClientId, db, ct)).Failed(out refusal, out var job)) return FireflyErrors.Result(refusal, ctx);
+        var who = await metering.ForAsync(caller, op, engine, ct);
+        if ((await runner.SubmitAsync(spec, engine, who, caller.ClientId, db, ct)).Failed(out refusal, out var job)) return FireflyErrors.Result(refusal, ctx);
         var accepted = Links(job.Id, url, ctx);
         return TypedResults.Accepted(accepted.StatusUrl, accepted);
     }

@@ -1,4 +1,5 @@
 using Kiln.Server.Data;
+using Kiln.Server.Quotas;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Query;
 using Microsoft.Extensions.Options;
@@ -12,6 +13,8 @@ namespace Kiln.Server.Firefly;
 /// job nor wait on each other; on SQLite it is a conditional UPDATE (status = pending). A running job holds a lease
 /// (<see cref="Node"/>, renewed by <see cref="BeatAsync"/>); succeed, fail and hand back apply only while it is held.
 /// Calls made for a request or inside a caller's transaction take its <see cref="KilnDb"/>; the worker's open their own.
+/// A job's reserved images (docs/firefly.md#quotas-and-usage) are committed in the transaction that marks it succeeded
+/// and released in the one that marks it failed or canceled (<see cref="QuotaLedger"/>).
 /// </summary>
 public sealed class JobStore
 {
@@ -19,11 +22,12 @@ public sealed class JobStore
     private readonly TimeProvider clock;
     private readonly IOptions<FireflyOptions> options;
     private readonly Core.KilnMetrics metrics;
+    private readonly QuotaLedger quotas;
     private readonly JobCounts _counts;
 
-    public JobStore(IServiceScopeFactory scopes, TimeProvider clock, IOptions<FireflyOptions> options, Core.KilnMetrics metrics)
+    public JobStore(IServiceScopeFactory scopes, TimeProvider clock, IOptions<FireflyOptions> options, Core.KilnMetrics metrics, QuotaLedger quotas)
     {
-        (this.scopes, this.clock, this.options, this.metrics) = (scopes, clock, options, metrics);
+        (this.scopes, this.clock, this.options, this.metrics, this.quotas) = (scopes, clock, options, metrics, quotas);
         _counts = new JobCounts(scopes);
         metrics.Meter.CreateObservableGauge("kiln.jobs", _counts.Observe, "{job}", "Jobs in the database by state (read at most every 10 s, when scraped)");
     }
@@ -49,14 +53,23 @@ public sealed class JobStore
     public Task<Job?> FindAsync(KilnDb db, string id, long orgId, CancellationToken ct) =>
         db.Jobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == id && j.OrgId == orgId, ct);
 
-    /// <summary>Cancels a pending or running job of the org. <c>Canceled</c> is false when it was already terminal (or unknown).</summary>
+    /// <summary>
+    /// Cancels a pending or running job of the org and gives its images back, in one transaction. <c>Canceled</c> is
+    /// false when it was already terminal (or unknown).
+    /// </summary>
     public async Task<(Job? Job, bool Canceled)> CancelAsync(KilnDb db, string id, long orgId, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
-        var changed = await db.Jobs
-            .Where(j => j.Id == id && j.OrgId == orgId && (j.Status == JobStates.Pending || j.Status == JobStates.Running))
-            .ExecuteUpdateAsync(u => u.SetProperty(j => j.Status, JobStates.Canceled).SetProperty(j => j.CancelRequested, true)
-                .SetProperty(j => j.UpdatedAt, now).SetProperty(j => j.LeaseOwner, (string?)null), ct);
+        int changed;
+        await using (var tx = await db.Database.BeginTransactionAsync(ct))
+        {
+            changed = await db.Jobs
+                .Where(j => j.Id == id && j.OrgId == orgId && (j.Status == JobStates.Pending || j.Status == JobStates.Running))
+                .ExecuteUpdateAsync(u => u.SetProperty(j => j.Status, JobStates.Canceled).SetProperty(j => j.CancelRequested, true)
+                    .SetProperty(j => j.UpdatedAt, now).SetProperty(j => j.LeaseOwner, (string?)null), ct);
+            if (changed > 0) await quotas.ReleaseJobAsync(db, id);
+            await tx.CommitAsync(CancellationToken.None);
+        }
         if (changed > 0) metrics.JobEntered(JobStates.Canceled);
         return (await FindAsync(db, id, orgId, ct), changed > 0);
     }
@@ -73,17 +86,24 @@ public sealed class JobStore
         var now = clock.GetUtcNow();
         var stale = db.Jobs.Where(j => j.Status == JobStates.Running && (all || j.LeaseExpiresAt < now));
         var max = options.Value.MaxJobAttempts;
-        int failed, requeued;
+        int requeued;
         using (Core.KilnTelemetry.Quiet()) // every poll: its SQL is not traced
         {
-            failed = await stale.Where(j => j.Attempts >= max).ExecuteUpdateAsync(u => u
-                .SetProperty(j => j.Status, JobStates.Failed).SetProperty(j => j.ErrorCode, "runtime_error")
-                .SetProperty(j => j.Message, "The job did not finish after repeated attempts").SetProperty(j => j.UpdatedAt, now), ct);
+            // Out of attempts: failed one by one, each with the release of its images in the same transaction.
+            foreach (var id in await stale.Where(j => j.Attempts >= max).Select(j => j.Id).ToListAsync(ct))
+            {
+                await using var tx = await db.Database.BeginTransactionAsync(ct);
+                var failed = await stale.Where(j => j.Id == id && j.Attempts >= max).ExecuteUpdateAsync(u => u
+                    .SetProperty(j => j.Status, JobStates.Failed).SetProperty(j => j.ErrorCode, "runtime_error")
+                    .SetProperty(j => j.Message, "The job did not finish after repeated attempts").SetProperty(j => j.UpdatedAt, now), ct);
+                if (failed == 1) await quotas.ReleaseJobAsync(db, id);
+                await tx.CommitAsync(CancellationToken.None);
+                if (failed == 1) metrics.JobEntered(JobStates.Failed);
+            }
             requeued = await stale.Where(j => j.Attempts < max).ExecuteUpdateAsync(u => u
                 .SetProperty(j => j.Status, JobStates.Pending).SetProperty(j => j.LeaseOwner, (string?)null)
                 .SetProperty(j => j.LeaseExpiresAt, (DateTimeOffset?)null).SetProperty(j => j.UpdatedAt, now), ct);
         }
-        for (var i = 0; i < failed; i++) metrics.JobEntered(JobStates.Failed);
         for (var i = 0; i < requeued; i++) metrics.JobEntered("requeued");
         return requeued;
     }
@@ -153,19 +173,31 @@ public sealed class JobStore
         return await Held(db, id).ExecuteUpdateAsync(u => u.SetProperty(j => j.Upstream, state).SetProperty(j => j.UpdatedAt, now), CancellationToken.None) > 0;
     }
 
-    /// <summary>Marks the job succeeded with its result, in the caller's transaction (the output rows go in the same one). False: no longer held.</summary>
+    /// <summary>
+    /// Marks the job succeeded with its result and commits its images, in the caller's transaction (the output rows go
+    /// in the same one). False: no longer held.
+    /// </summary>
     public async Task<bool> SucceedAsync(KilnDb db, string id, RunResult result)
     {
         var json = result.ToJson();
-        var done = await FinishAsync(db, id, u => u.SetProperty(j => j.Status, JobStates.Succeeded).SetProperty(j => j.Result, json).SetProperty(j => j.Progress, 100)) == 1;
-        if (done) metrics.JobEntered(JobStates.Succeeded);
-        return done;
+        if (await FinishAsync(db, id, u => u.SetProperty(j => j.Status, JobStates.Succeeded).SetProperty(j => j.Result, json).SetProperty(j => j.Progress, 100)) != 1)
+            return false;
+        await quotas.CommitJobAsync(db, id);
+        metrics.JobEntered(JobStates.Succeeded);
+        return true;
     }
 
+    /// <summary>Marks the job failed and gives its images back, in one transaction (only while this node holds it).</summary>
     public Task FailAsync(string id, string code, string message) => InScopeAsync(async db =>
     {
-        if (await FinishAsync(db, id, u => u.SetProperty(j => j.Status, JobStates.Failed).SetProperty(j => j.ErrorCode, code).SetProperty(j => j.Message, message)) > 0)
-            metrics.JobEntered(JobStates.Failed);
+        bool failed;
+        await using (var tx = await db.Database.BeginTransactionAsync(CancellationToken.None))
+        {
+            failed = await FinishAsync(db, id, u => u.SetProperty(j => j.Status, JobStates.Failed).SetProperty(j => j.ErrorCode, code).SetProperty(j => j.Message, message)) == 1;
+            if (failed) await quotas.ReleaseJobAsync(db, id);
+            await tx.CommitAsync(CancellationToken.None);
+        }
+        if (failed) metrics.JobEntered(JobStates.Failed);
     });
 
     /// <summary>Returns the job to pending at once; this attempt does not count.</summary>

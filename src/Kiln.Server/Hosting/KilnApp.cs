@@ -8,6 +8,7 @@ using Kiln.Server.Hosting.Telemetry;
 using Kiln.Server.Firefly;
 using Kiln.Server.Ims;
 using Kiln.Server.Upstream;
+using Kiln.Server.Quotas;
 using Kiln.Server.Users;
 using Kiln.Server.Web;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -58,6 +59,7 @@ public static class KilnApp
         services.AddUsers();
         services.AddIms();
         services.AddConsole();
+        services.AddQuotas();
         services.AddGeneration();
         services.AddKilnWeb();
 

@@ -17,11 +17,12 @@ public sealed partial class ArchitectureTests
         ["Ims"] = ["Core", "Data", "Users"],
         ["Storage"] = ["Core", "Data"],
         ["Generation"] = [],
-        ["Console"] = ["Core", "Data", "Users", "Ims"],
-        ["Firefly"] = ["Core", "Data", "Ims", "Storage", "Generation"],
-        ["Upstream"] = ["Core", "Data", "Users", "Ims", "Storage", "Generation", "Console", "Firefly"],
-        ["Web"] = ["Core", "Data", "Users", "Ims", "Console", "Upstream"],
-        ["Hosting"] = ["Core", "Data", "Users", "Ims", "Storage", "Generation", "Console", "Firefly", "Upstream", "Web"],
+        ["Quotas"] = ["Core", "Data"],
+        ["Console"] = ["Core", "Data", "Users", "Ims", "Quotas"],
+        ["Firefly"] = ["Core", "Data", "Ims", "Storage", "Generation", "Quotas"],
+        ["Upstream"] = ["Core", "Data", "Users", "Ims", "Storage", "Generation", "Quotas", "Console", "Firefly"],
+        ["Web"] = ["Core", "Data", "Users", "Ims", "Quotas", "Console", "Upstream"],
+        ["Hosting"] = ["Core", "Data", "Users", "Ims", "Storage", "Generation", "Quotas", "Console", "Firefly", "Upstream", "Web"],
     };
 
     private static string Root

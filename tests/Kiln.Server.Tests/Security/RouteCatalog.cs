@@ -95,6 +95,14 @@ public static class RouteCatalog
         new("PUT", Org + "/engine", Access.ConsoleAdmin, """{"engine":"procedural"}"""),
         new("GET", Project + "/engine", Access.Console),
         new("PUT", Project + "/engine", Access.ConsoleAdmin, """{"engine":null}"""),
+        new("GET", Org + "/quotas", Access.Console),
+        new("PUT", Org + "/quotas", Access.ConsoleAdmin, """{"per_month":1000000000}"""),
+        new("GET", Project + "/quotas", Access.Console),
+        new("PUT", Project + "/quotas", Access.ConsoleAdmin, """{"per_day":1000000}"""),
+        new("GET", Org + "/credentials/{credentialId}/quotas", Access.Console),
+        new("PUT", Org + "/credentials/{credentialId}/quotas", Access.ConsoleAdmin, """{"per_minute":1000000}"""),
+        new("GET", Org + "/usage", Access.Console),
+        new("GET", Project + "/usage", Access.Console),
         new("GET", Org + "/credentials/{credentialId}/secrets", Access.Secrets),
         new("POST", Org + "/credentials/{credentialId}/secrets", Access.Secrets),
         new("DELETE", Org + "/credentials/{credentialId}/secrets/{uuid}", Access.Secrets),
@@ -114,7 +122,7 @@ public static class RouteCatalog
         const string P = "/console/projects/{OrgId}/{ProjectId}";
         string[] pages = ["/console", "/console/device", "/console/login", "/console/audit/{OrgId}", "/console/engines/{OrgId}", "/console/members/{OrgId}", "/console/members/{OrgId}/{MemberId}/remove",
             "/console/projects/{OrgId}", P + "/credentials/{CredentialId}/details/oauthservertoserver", P + "/credentials/{CredentialId}/secrets/{Uuid}/delete",
-            P + "/delete", P + "/overview"];
+            P + "/delete", P + "/overview", P + "/usage", "/console/usage/{OrgId}"];
         foreach (var page in pages)
         {
             yield return new("GET", page, Access.WebUi);

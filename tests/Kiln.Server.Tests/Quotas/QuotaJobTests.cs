@@ -1,0 +1,109 @@
+using System.Net;
+using System.Text.Json;
+using Kiln.Server.Generation;
+using Kiln.Server.Tests.Console;
+using Kiln.Server.Tests.Firefly;
+using Kiln.Server.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Kiln.Server.Tests.Quotas;
+
+/// <summary>
+/// Async jobs and quotas (docs/firefly.md#quotas-and-usage): a job reserves its images at submit and keeps them when it
+/// succeeds; a canceled or failed job gives them back. Counts stay exact when many submits race.
+/// </summary>
+public sealed class QuotaJobTests : IDisposable
+{
+    private readonly KilnFactory _kiln = new();
+
+    public void Dispose() => _kiln.Dispose();
+
+    private async Task<JsonElement> CredentialQuotaAsync(HttpClient admin) =>
+        await HttpAssert.JsonAsync(await admin.GetAsync($"/console/organizations/{_kiln.Demo.OrgId}/credentials/{_kiln.Demo.CredentialId}/quotas"), 200);
+
+    [Fact]
+    public async Task A_finished_job_counts_its_images_in_usage_and_quota()
+    {
+        var demo = _kiln.With("Kiln:Quotas:Credential:PerDay", "5").Start();
+        using var http = await _kiln.DemoClientAsync();
+        var accepted = await HttpAssert.JsonAsync(await http.GenerateAsync(3, async: true), 202);
+        var done = await FireflyKit.PollAsync(http, accepted.GetProperty("statusUrl").GetString()!);
+        Assert.Equal("succeeded", done.GetProperty("status").GetString());
+        await http.GenerateOkAsync("/v3/images/generate", QuotaKit.Body(2));
+        using (var refused = await http.GenerateAsync(1, async: true)) await QuotaKit.AssertQuota429Async(refused);
+
+        using var admin = await _kiln.AdminAsync();
+        Assert.Equal(5, (await CredentialQuotaAsync(admin)).Long("used", "day"));
+        var usage = await admin.UsageAsync(demo.OrgId, "?groupBy=operation,engine");
+        var row = Assert.Single(usage.GetProperty("rows").EnumerateArray());
+        Assert.Equal("generate", row.GetProperty("operation").GetString());
+        Assert.Equal("procedural", row.GetProperty("engine").GetString());
+        Assert.Equal(5, row.Long("images"));
+        Assert.Equal(2, row.Long("requests"));
+        Assert.Equal(1, row.Long("quota_refusals"));
+    }
+
+    [Fact]
+    public async Task A_canceled_job_gives_its_images_back_once()
+    {
+        var demo = _kiln.With("Kiln:Quotas:Credential:PerDay", "2").WithSlowGenerator(600_000).Start();
+        using var http = await _kiln.DemoClientAsync();
+        var first = await HttpAssert.JsonAsync(await http.GenerateAsync(2, async: true), 202);
+        using (var refused = await http.GenerateAsync(1, async: true)) await QuotaKit.AssertQuota429Async(refused);
+
+        var cancelUrl = first.GetProperty("cancelUrl").GetString()!;
+        await HttpAssert.JsonAsync(await http.PutAsync(cancelUrl, null), 200);
+        using (var again = await http.PutAsync(cancelUrl, null)) Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+
+        using var admin = await _kiln.AdminAsync();
+        Assert.Equal(0, (await CredentialQuotaAsync(admin)).Long("used", "day"));
+        var totals = (await admin.UsageAsync(demo.OrgId)).GetProperty("totals");
+        Assert.Equal(0, totals.Long("images"));
+        Assert.Equal(0, totals.Long("requests"));
+        Assert.Equal(1, totals.Long("quota_refusals"));
+        // The two images are free again, exactly two.
+        await HttpAssert.JsonAsync(await http.GenerateAsync(2, async: true), 202);
+        using (var full = await http.GenerateAsync(1, async: true)) await QuotaKit.AssertQuota429Async(full);
+    }
+
+    private sealed class FailingGenerator : IImageGenerator
+    {
+        public Task<GeneratedImage> GenerateAsync(GenerationRequest request, IProgress<double>? progress, CancellationToken ct) =>
+            throw new InvalidImageInputException("the engine refused this input");
+    }
+
+    [Fact]
+    public async Task A_failed_job_and_a_failed_sync_request_give_their_images_back()
+    {
+        var demo = _kiln.With("Kiln:Quotas:Credential:PerDay", "2").WithServices(s => s.AddSingleton<IImageGenerator, FailingGenerator>()).Start();
+        using var http = await _kiln.DemoClientAsync();
+        var job = await HttpAssert.JsonAsync(await http.GenerateAsync(2, async: true), 202);
+        var failed = await FireflyKit.PollAsync(http, job.GetProperty("statusUrl").GetString()!);
+        Assert.Equal("failed", failed.GetProperty("status").GetString());
+        await HttpAssert.JsonAsync(await http.GenerateAsync(2), 422);
+        // Neither kept its images: a third request for two is admitted (and fails again).
+        await HttpAssert.JsonAsync(await http.GenerateAsync(2), 422);
+
+        using var admin = await _kiln.AdminAsync();
+        Assert.Equal(0, (await CredentialQuotaAsync(admin)).Long("used", "day"));
+        var totals = (await admin.UsageAsync(demo.OrgId)).GetProperty("totals");
+        Assert.Equal(0, totals.Long("images"));
+        Assert.Equal(0, totals.Long("requests"));
+    }
+
+    [Fact]
+    public async Task Racing_submits_admit_exactly_the_limit()
+    {
+        var demo = _kiln.With("Kiln:Quotas:Credential:PerDay", "10").WithSlowGenerator(600_000).Start();
+        using var http = await _kiln.DemoClientAsync();
+        var statuses = await Race.AllAsync(25, _ => http.GenerateAsync(1, async: true));
+        Assert.Equal(10, statuses.Count(HttpStatusCode.Accepted));
+        Assert.Equal(15, statuses.Count(HttpStatusCode.TooManyRequests));
+
+        using var admin = await _kiln.AdminAsync();
+        Assert.Equal(10, (await CredentialQuotaAsync(admin)).Long("used", "day"));
+        var totals = (await admin.UsageAsync(demo.OrgId)).GetProperty("totals");
+        Assert.Equal(10, totals.Long("images"));
+        Assert.Equal(15, totals.Long("quota_refusals"));
+    }
+}
