@@ -556,6 +556,38 @@ namespace Kiln.Server.Data.Migrations.Postgres
                     b.ToTable("Users");
                 });
 
+            modelBuilder.Entity("Kiln.Server.Data.WebNotice", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<DateTimeOffset>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Path")
+                        .IsRequired()
+                        .HasMaxLength(512)
+                        .HasColumnType("character varying(512)");
+
+                    b.Property<string>("Payload")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("SessionId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.HasIndex("SessionId", "Path");
+
+                    b.ToTable("WebNotices");
+                });
+
             modelBuilder.Entity("Kiln.Server.Data.WebSession", b =>
                 {
                     b.Property<string>("Id")
@@ -699,6 +731,15 @@ namespace Kiln.Server.Data.Migrations.Postgres
                     b.HasOne("Kiln.Server.Data.Org", null)
                         .WithMany()
                         .HasForeignKey("OrgId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Kiln.Server.Data.WebNotice", b =>
+                {
+                    b.HasOne("Kiln.Server.Data.WebSession", null)
+                        .WithMany()
+                        .HasForeignKey("SessionId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

@@ -548,6 +548,38 @@ namespace Kiln.Server.Data.Migrations.Sqlite
                     b.ToTable("Users");
                 });
 
+            modelBuilder.Entity("Kiln.Server.Data.WebNotice", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Path")
+                        .IsRequired()
+                        .HasMaxLength(512)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Payload")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("SessionId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.HasIndex("SessionId", "Path");
+
+                    b.ToTable("WebNotices");
+                });
+
             modelBuilder.Entity("Kiln.Server.Data.WebSession", b =>
                 {
                     b.Property<string>("Id")
@@ -689,6 +721,15 @@ namespace Kiln.Server.Data.Migrations.Sqlite
                     b.HasOne("Kiln.Server.Data.Org", null)
                         .WithMany()
                         .HasForeignKey("OrgId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Kiln.Server.Data.WebNotice", b =>
+                {
+                    b.HasOne("Kiln.Server.Data.WebSession", null)
+                        .WithMany()
+                        .HasForeignKey("SessionId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
