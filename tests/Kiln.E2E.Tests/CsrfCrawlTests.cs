@@ -47,6 +47,8 @@ public sealed partial class CsrfCrawlTests
         var forms = await CrawlAsync(victim, "/console", maxPages: 80);
         using var anonymous = new UiClient(kiln.BaseAddress);
         forms.AddRange(FormsOf("/console/login", (await anonymous.GetAsync("/console/login")).Html));
+        // The device page is reached from the CLI's link, not from the menu.
+        forms.AddRange(FormsOf("/console/device", (await victim.GetAsync("/console/device")).Html));
 
         var found = forms.Select(f => f.Name).ToHashSet(StringComparer.Ordinal);
         var missing = ExpectedForms.Where(e => !found.Any(f => f.StartsWith(e, StringComparison.Ordinal))).ToList();
