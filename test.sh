@@ -67,6 +67,8 @@ dotnet build Kiln.slnx -c Release --nologo -v q -clp:ErrorsOnly || { echo "0 pas
 
 RESULTS="$ROOT/TestResults"
 rm -rf "$RESULTS"
+# The E2E suite's screenshots (every page at 390, 1280 and 1920 px, and each step of the flows) land in
+# $RESULTS/screenshots/<provider>/ (tests/Kiln.E2E.Tests/BrowserFixture.cs, Shots); CI keeps TestResults as its artifact.
 # The same suite twice: on SQLite + local disk (the embedded default), then on PostgreSQL + S3 (scale-out).
 # Every Kiln the tests start (in-process and `kiln serve`) logs at Debug into $RUN/logs (KilnFactory, KilnProcess).
 LOGS="$RUN/logs"
@@ -119,4 +121,5 @@ for f in glob.glob(sys.argv[1] + "/**/*.trx", recursive=True):
     skipped += int(c.get("notExecuted", 0))
 print(f"{passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))
 PY
+log "screenshots in $RESULTS/screenshots"
 exit $rc

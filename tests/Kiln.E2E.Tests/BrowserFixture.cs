@@ -31,16 +31,25 @@ public sealed class BrowserFixture : IAsyncLifetime
         _pw?.Dispose();
     }
 
-    /// <summary>A fresh context (own cookies) at laptop width.</summary>
-    public async Task<IPage> NewPageAsync(Uri baseAddress, int width = 1280, int height = 900)
+    /// <summary>
+    /// A fresh context (own cookies) at laptop width. <paramref name="forAxe"/>: the axe scanner is injected as a script,
+    /// which the console's Content-Security-Policy (rightly) forbids, so its pages are scanned with CSP bypassed.
+    /// </summary>
+    public async Task<IPage> NewPageAsync(Uri baseAddress, int width = 1280, int height = 900, bool forAxe = false)
     {
-        var context = await Browser.NewContextAsync(new() { BaseURL = baseAddress.ToString(), ViewportSize = new() { Width = width, Height = height } });
+        var context = await Browser.NewContextAsync(new()
+        {
+            BaseURL = baseAddress.ToString(), ViewportSize = new() { Width = width, Height = height }, BypassCSP = forAxe,
+        });
         context.SetDefaultTimeout(20_000); // generous: CI runs other test assemblies on the same two cores
         return await context.NewPageAsync();
     }
 }
 
-/// <summary>Screenshots at each step: tests/Kiln.E2E.Tests/screenshots/&lt;test&gt;/NN-step.png (git-ignored, kept by CI).</summary>
+/// <summary>
+/// Screenshots at each step: TestResults/screenshots/&lt;provider&gt;/&lt;test&gt;/NN-step.png under the repository root
+/// (git-ignored; test.sh leaves them there and CI keeps the folder as an artifact). KILN_TEST_SCREENSHOTS overrides the root.
+/// </summary>
 public sealed class Shots(IPage page, string test)
 {
     private int _n;
@@ -52,11 +61,22 @@ public sealed class Shots(IPage page, string test)
         await page.ScreenshotAsync(new() { Path = file, FullPage = true });
     }
 
+    /// <summary>The folder every test's screenshots go under (one per database provider, as the suite runs twice).</summary>
+    public static string Root
+    {
+        get
+        {
+            if (Environment.GetEnvironmentVariable("KILN_TEST_SCREENSHOTS") is { Length: > 0 } set) return set;
+            var dir = AppContext.BaseDirectory;
+            while (dir is not null && !File.Exists(Path.Combine(dir, "Kiln.slnx"))) dir = Path.GetDirectoryName(dir);
+            var provider = Environment.GetEnvironmentVariable("KILN_TEST_PROVIDER") is { Length: > 0 } p ? p : "sqlite";
+            return Path.Combine(dir ?? AppContext.BaseDirectory, "TestResults", "screenshots", provider);
+        }
+    }
+
     private static string Prepare(string test)
     {
-        var dir = AppContext.BaseDirectory;
-        while (dir is not null && !File.Exists(Path.Combine(dir, "Kiln.E2E.Tests.csproj"))) dir = Path.GetDirectoryName(dir);
-        var root = Path.Combine(dir ?? AppContext.BaseDirectory, "screenshots", test);
+        var root = Path.Combine(Root, test);
         if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
         Directory.CreateDirectory(root);
         return root;

@@ -35,7 +35,8 @@ public sealed partial class ConsoleFlowTests(BrowserFixture browser) : IClassFix
         Assert.Matches(@"/overview$", page.Url);
         await shots.TakeAsync("project-created");
 
-        // Add a credential; its first secret is shown once.
+        // Add a credential (the project's Credentials page); its first secret is shown once.
+        await page.GetByRole(AriaRole.Link, new() { Name = "Credentials", Exact = true }).ClickAsync();
         await page.GetByLabel("Credential name").FillAsync("e2e-credential");
         await page.GetByRole(AriaRole.Button, new() { Name = "Add credential" }).ClickAsync();
         var firstSecret = (await page.Locator("#new-credential-secret").InnerTextAsync()).Trim();
@@ -43,19 +44,22 @@ public sealed partial class ConsoleFlowTests(BrowserFixture browser) : IClassFix
         Assert.Matches("^[0-9a-f]{32}$", clientId);
         await shots.TakeAsync("credential-added");
 
-        // Add both APIs; the page shows the scopes granted.
-        await page.GetByLabel("API", new() { Exact = true }).SelectOptionAsync(new SelectOptionValue { Label = "Firefly API" });
+        // Add both APIs (the project's APIs page); the page shows the scopes granted.
+        await page.GetByRole(AriaRole.Link, new() { Name = "APIs", Exact = true }).ClickAsync();
+        await page.GetByLabel("API to add to e2e-credential").SelectOptionAsync(new SelectOptionValue { Label = "Firefly API" });
         await page.GetByRole(AriaRole.Button, new() { Name = "Add API" }).ClickAsync();
         await Assertions.Expect(page.Locator("#granted")).ToContainTextAsync("firefly_api");
         await shots.TakeAsync("firefly-api-added");
-        await page.GetByLabel("API", new() { Exact = true }).SelectOptionAsync(new SelectOptionValue { Label = "I/O Management API" });
+        // The list offers only the API the credential does not have yet.
+        await Assertions.Expect(page.GetByLabel("API to add to e2e-credential").Locator("option")).ToHaveTextAsync(["I/O Management API"]);
+        await page.GetByLabel("API to add to e2e-credential").SelectOptionAsync(new SelectOptionValue { Label = "I/O Management API" });
         await page.GetByRole(AriaRole.Button, new() { Name = "Add API" }).ClickAsync();
         await Assertions.Expect(page.Locator("#granted")).ToContainTextAsync("manage_client_secrets");
         await Assertions.Expect(page.Locator("#granted")).ToContainTextAsync("firefly_api");
         await shots.TakeAsync("io-api-added");
 
         // The credential page lives at the seed's URL template.
-        await page.GetByRole(AriaRole.Link, new() { Name = "e2e-credential" }).ClickAsync();
+        await page.GetByRole(AriaRole.Link, new() { Name = "e2e-credential", Exact = true }).ClickAsync();
         var ids = CredentialUrl().Match(new Uri(page.Url).AbsolutePath);
         Assert.True(ids.Success, page.Url);
         await Assertions.Expect(page.Locator("#client-id")).ToHaveTextAsync(clientId);

@@ -10,6 +10,10 @@ public static class ConsoleUi
 {
     public const string AdminEmail = "admin@kiln.local";
 
+    /// <summary>The credential page (the seed's URL template).</summary>
+    public static string CredentialPath(string orgId, string projectId, string credentialId) =>
+        $"/console/projects/{orgId}/{projectId}/credentials/{credentialId}/details/oauthservertoserver";
+
     public static string AdminPassword(KilnFactory kiln) => File.ReadAllText(Path.Combine(kiln.DataDir, "admin-password")).Trim();
 
     public static async Task SignInAsync(IPage page, string email, string password)

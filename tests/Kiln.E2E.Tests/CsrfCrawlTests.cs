@@ -17,8 +17,9 @@ public sealed partial class CsrfCrawlTests
     /// <summary>Every POST form the console has (role-… stands for the per-member role forms).</summary>
     private static readonly string[] ExpectedForms =
     [
-        "login", "logout", "create-project", "rename-project", "add-credential", "add-api", "add-secret", "generate-token",
+        "login", "logout", "create-project", "rename-project", "add-credential", "add-api-", "add-secret", "generate-token",
         "delete-secret", "delete-project", "invite", "role-", "remove-member", "device",
+        "edit-credential", "delete-credential", "remove-api-", "add-workspace", "rename-workspace", "delete-workspace", "download",
     ];
 
     [Fact]
@@ -31,6 +32,13 @@ public sealed partial class CsrfCrawlTests
         // A second member, so the per-member role and removal forms are rendered.
         var invited = await victim.PostFormAsync($"/console/members/{demo.OrgId}", "invite", true, ("Invite.Email", "member@example.test"), ("Invite.Role", "developer"));
         Assert.True(invited.StatusCode is HttpStatusCode.OK or HttpStatusCode.Redirect, $"invite failed: {(int)invited.StatusCode}");
+        // A credential without APIs (so "Add API" is offered) and a second workspace (so it can be renamed and deleted).
+        var project = $"/console/projects/{demo.OrgId}/{demo.ProjectId}";
+        var (_, credPage) = await victim.GetAsync(project + "/credentials");
+        var workspaceId = System.Text.RegularExpressions.Regex.Match(credPage, "id=\"c-ws\"[^>]*>\\s*<option value=\"(?<w>\\d+)\"").Groups["w"].Value;
+        Assert.Equal(HttpStatusCode.Redirect, (await victim.PostFormAsync(project + "/credentials", "add-credential", true,
+            ("AddCredential.Name", "crawl-credential"), ("AddCredential.WorkspaceId", workspaceId))).StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, (await victim.PostFormAsync(project + "/overview", "add-workspace", true, ("AddWorkspace.Name", "crawl-ws"))).StatusCode);
 
         // The attacker's token: valid, but minted for another browser's anti-forgery cookie.
         using var attacker = new UiClient(kiln.BaseAddress);
@@ -39,6 +47,8 @@ public sealed partial class CsrfCrawlTests
         var forms = await CrawlAsync(victim, "/console", maxPages: 80);
         using var anonymous = new UiClient(kiln.BaseAddress);
         forms.AddRange(FormsOf("/console/login", (await anonymous.GetAsync("/console/login")).Html));
+        // The device page is reached from the CLI's link, not from the menu.
+        forms.AddRange(FormsOf("/console/device", (await victim.GetAsync("/console/device")).Html));
 
         var found = forms.Select(f => f.Name).ToHashSet(StringComparer.Ordinal);
         var missing = ExpectedForms.Where(e => !found.Any(f => f.StartsWith(e, StringComparison.Ordinal))).ToList();

@@ -87,16 +87,39 @@ public sealed partial class CredentialOps(KilnDb db, TimeProvider clock, ClientS
             ? OpError.Conflict(ProjectOps.DuplicateName, $"A credential named '{name}' already exists in this organization.")
             : null;
 
+    /// <summary>Renames a credential and sets its description; names stay unique per org (checked under the org's lock).</summary>
+    public async Task<OpResult<Credential>> UpdateAsync(Actor actor, long orgId, long credentialId, string? name, string? description, CancellationToken ct)
+    {
+        (name, description) = (TextRules.NfcOrNull(name), TextRules.NfcOrNull(description));
+        var bad = ProjectOps.TextProblem(name, "name", 100, true) ?? ProjectOps.TextProblem(description, "description", 1000, false);
+        if (bad is not null || name is null) return bad ?? OpError.BadRequest("name is required");
+        name = name.Trim();
+        await using var tx = await db.LockOrgAsync(orgId, ct);
+        var cred = await db.Credentials.FirstOrDefaultAsync(c => c.Id == credentialId && c.OrgId == orgId, ct);
+        if (cred is null) return OpError.NotFound("Credential Not Found");
+        if (name != cred.Name && await NameTakenAsync(orgId, name, ct) is { } taken) return taken;
+        var was = cred.Name;
+        cred.Name = name;
+        cred.Description = description ?? cred.Description;
+        cred.ModifiedAt = clock.GetUtcNow();
+        actor.Audit(db, clock, orgId, "credential.update", $"credential:{cred.Id}",
+            was == name ? $"Credential {name}: description changed" : $"Credential {was} renamed to {name}");
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        return cred;
+    }
+
     /// <summary>Deletes a credential with its secrets (irreversible) and revokes its tokens at once.</summary>
     public async Task<bool> DeleteAsync(Actor actor, long orgId, long credentialId, long? workspaceId, CancellationToken ct)
     {
         var cred = await db.Credentials.FirstOrDefaultAsync(c => c.Id == credentialId && c.OrgId == orgId && (workspaceId == null || c.WorkspaceId == workspaceId), ct);
         if (cred is null) return false;
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        await db.ClientSecrets.Where(s => s.CredentialId == credentialId).ExecuteDeleteAsync(ct);
+        var secretCount = await db.ClientSecrets.Where(s => s.CredentialId == credentialId).ExecuteDeleteAsync(ct);
         await db.CredentialServices.Where(s => s.CredentialId == credentialId).ExecuteDeleteAsync(ct);
         db.Credentials.Remove(cred);
-        actor.Audit(db, clock, orgId, "credential.delete", $"credential:{credentialId}", cred.Name);
+        actor.Audit(db, clock, orgId, "credential.delete", $"credential:{credentialId}",
+            $"Credential {cred.Name} deleted with {secretCount} client secret{(secretCount == 1 ? "" : "s")}; its tokens were revoked");
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         cache.Invalidate(cred.ClientId);

@@ -63,7 +63,8 @@ public sealed class WorkspaceOps(KilnDb db, TimeProvider clock, CredentialCache 
         await db.CredentialServices.Where(s => db.Credentials.Any(c => c.Id == s.CredentialId && c.WorkspaceId == workspaceId)).ExecuteDeleteAsync(ct);
         await db.Credentials.Where(c => c.WorkspaceId == workspaceId).ExecuteDeleteAsync(ct);
         db.Workspaces.Remove(w);
-        actor.Audit(db, clock, orgId, "workspace.delete", $"project:{projectId}/workspace:{workspaceId}", $"{w.Name}; {clientIds.Count} credential(s) deleted");
+        actor.Audit(db, clock, orgId, "workspace.delete", $"project:{projectId}/workspace:{workspaceId}",
+            $"Workspace {w.Name} deleted with {clientIds.Count} credential{(clientIds.Count == 1 ? "" : "s")} and their client secrets; their tokens were revoked");
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         foreach (var id in clientIds) cache.Invalidate(id);

@@ -38,25 +38,36 @@ public sealed class TokenValidator(
             return (null, "token expired");
         }
         if (revocations.IsRevoked(caller.Jti)) return (null, "token invalidated");
-        var live = await CheckLiveAsync(caller, now, ct);
-        return live is null ? (caller, null) : (null, live);
-    }
-
-    private async Task<string?> CheckLiveAsync(ImsCaller caller, DateTimeOffset now, CancellationToken ct)
-    {
         if (!caller.IsCredential)
         {
             // A user token works only while its user exists and is enabled, and was minted after the last password reset.
             var active = UserIds.TryGetUser(caller, out var userId) && await users.IsActiveAsync(userId, caller.CreatedAt, ct);
-            return active ? null : "user no longer active";
+            return active ? (caller, null) : (null, "user no longer active");
         }
         var cred = await credentials.GetAsync(caller.ClientId, ct);
+        var live = CheckLive(caller, cred, now);
+        return live is null ? (Current(caller, cred!), null) : (null, live);
+    }
+
+    private static string? CheckLive(ImsCaller caller, CredentialSnapshot? cred, DateTimeOffset now)
+    {
         if (cred is null || cred.Id != caller.CredentialId) return "credential deleted";
         if (!cred.Enabled) return "credential disabled";
         foreach (var secret in cred.Secrets)
             if (secret.Uuid == caller.SecretId)
                 return secret.ExpiresAt is { } exp && exp <= now ? "client secret expired" : null;
         return "client secret deleted";
+    }
+
+    /// <summary>
+    /// A credential token carries only the scopes its credential's APIs grant now (docs/identity.md#revocation): removing
+    /// an API takes its scopes out of tokens already issued as soon as the credential cache hears of the change (at once
+    /// on every node, through the <see cref="ClusterNotifier"/>).
+    /// </summary>
+    private static ImsCaller Current(ImsCaller caller, CredentialSnapshot cred)
+    {
+        if (caller.Scopes.All(cred.GrantedScopes.Contains)) return caller;
+        return caller with { Scopes = caller.Scopes.Where(cred.GrantedScopes.Contains).ToHashSet(StringComparer.Ordinal) };
     }
 
     private async Task<(ImsCaller?, string?)> VerifySignatureAsync(string token, CancellationToken ct)

@@ -2,7 +2,7 @@ using System.Reflection;
 
 namespace Kiln.Server.Web;
 
-/// <summary>The UI's two static files (a stylesheet and a tiny copy-button script), embedded in the assembly.</summary>
+/// <summary>The UI's static files (a stylesheet, a tiny copy-button script and the icon), embedded in the assembly.</summary>
 public static class Assets
 {
     private static readonly Dictionary<string, (byte[] Bytes, string ContentType, string ETag)> Files = Load();
@@ -20,7 +20,7 @@ public static class Assets
     {
         var asm = Assembly.GetExecutingAssembly();
         var files = new Dictionary<string, (byte[], string, string)>(StringComparer.Ordinal);
-        foreach (var (name, type) in new[] { ("console.css", "text/css; charset=utf-8"), ("copy.js", "text/javascript; charset=utf-8") })
+        foreach (var (name, type) in new[] { ("console.css", "text/css; charset=utf-8"), ("copy.js", "text/javascript; charset=utf-8"), ("favicon.ico", "image/x-icon") })
         {
             using var s = asm.GetManifestResourceStream("Kiln.Server.Web.Assets." + name)
                 ?? throw new InvalidOperationException($"Embedded asset {name} is missing.");

@@ -82,5 +82,9 @@ public static class WebSessions
         }
     }
 
+    /// <summary>The session row's id for a signed-in principal (what notices are bound to); null when signed out.</summary>
+    public static string? SessionIdOf(ClaimsPrincipal principal) =>
+        principal.Identity?.IsAuthenticated == true && principal.FindFirst(SessionClaim)?.Value is { } key ? Hash(key) : null;
+
     private static string Hash(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
 }

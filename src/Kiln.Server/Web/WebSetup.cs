@@ -44,6 +44,13 @@ public static class WebSetup
             o.ExpireTimeSpan = web.Value.SessionLifetime;
             o.SlidingExpiration = false;
             o.Events.OnValidatePrincipal = WebSessions.ValidateAsync;
+            // The sign-in page says why it is shown: a fixed reason code, never text from the URL.
+            o.Events.OnRedirectToLogin = c =>
+            {
+                var reason = c.Request.Cookies.ContainsKey(WebSessions.CookieName) ? "ended" : "signin";
+                c.Response.Redirect(c.RedirectUri + (c.RedirectUri.Contains('?', StringComparison.Ordinal) ? "&" : "?") + "reason=" + reason);
+                return Task.CompletedTask;
+            };
         });
         services.AddAuthorization();
         services.AddAntiforgery();
@@ -77,6 +84,9 @@ public static class WebSetup
         app.UseAntiforgery();
 
         app.MapGet(WebPaths.Root + "/assets/{name}", Assets.Serve).ExcludeFromDescription().WithErrorDialect(ErrorDialect.Html);
+        app.MapGet("/favicon.ico", (HttpContext ctx) => Assets.Serve("favicon.ico", ctx)).ExcludeFromDescription().WithErrorDialect(ErrorDialect.Html);
+        app.MapPost(WebPaths.Root + "/projects/{OrgId}/{ProjectId}/download", WorkspaceDownload.PostAsync).ExcludeFromDescription()
+            .WithErrorDialect(ErrorDialect.Html).RequireAuthorization();
         app.MapPost(WebPaths.Logout, LogoutAsync).ExcludeFromDescription().WithErrorDialect(ErrorDialect.Html);
         app.MapAuditExport();
         app.MapRazorComponents<App>(); // the pages say [ErrorDialect(Html)] (Components/_Imports.razor); /_framework stays JSON
@@ -87,7 +97,7 @@ public static class WebSetup
         return app;
     }
 
-    private static IResult NotFoundPage() => Results.Content(NotFoundHtml, "text/html; charset=utf-8", statusCode: StatusCodes.Status404NotFound);
+    internal static IResult NotFoundPage() => Results.Content(NotFoundHtml, "text/html; charset=utf-8", statusCode: StatusCodes.Status404NotFound);
 
     private const string NotFoundHtml = """
         <!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -110,7 +120,7 @@ public static class WebSetup
     }
 
     /// <summary>An unreadable form (bad escapes, a truncated multipart body) throws out of the check: it is as invalid as a missing token.</summary>
-    private static async Task<bool> IsValidFormAsync(HttpContext ctx, IAntiforgery antiforgery)
+    internal static async Task<bool> IsValidFormAsync(HttpContext ctx, IAntiforgery antiforgery)
     {
         try { return await antiforgery.IsRequestValidAsync(ctx); }
         catch (AntiforgeryValidationException) { return false; }
@@ -139,6 +149,19 @@ public static class WebPaths
 
     public static string Projects(long orgId) => $"{Root}/projects/{orgId}";
     public static string Project(long orgId, long projectId) => $"{Root}/projects/{orgId}/{projectId}/overview";
+    public static string ProjectCredentials(long orgId, long projectId) => $"{Root}/projects/{orgId}/{projectId}/credentials";
+    public static string ProjectApis(long orgId, long projectId) => $"{Root}/projects/{orgId}/{projectId}/apis";
+    public static string ProjectWorkspaces(long orgId, long projectId) => $"{Root}/projects/{orgId}/{projectId}/workspaces";
+    public static string ProjectDownload(long orgId, long projectId) => $"{Root}/projects/{orgId}/{projectId}/download";
+    /// <summary>The project's usage page (branch quotas provides it).</summary>
+    public static string ProjectUsage(long orgId, long projectId) => $"{Root}/projects/{orgId}/{projectId}/usage";
+    public static string DeleteProject(long orgId, long projectId) => $"{Root}/projects/{orgId}/{projectId}/delete";
+    public static string Workspace(long orgId, long projectId, long workspaceId) => $"{Root}/projects/{orgId}/{projectId}/workspaces/{workspaceId}";
+    public static string DeleteWorkspace(long orgId, long projectId, long workspaceId) =>
+        $"{Root}/projects/{orgId}/{projectId}/workspaces/{workspaceId}/delete";
+    public static string DeleteCredential(long orgId, long projectId, long credentialId) =>
+        $"{Root}/projects/{orgId}/{projectId}/credentials/{credentialId}/delete";
+    public static string Device => $"{Root}/device";
     public static string Credential(long orgId, long projectId, long credentialId) =>
         $"{Root}/projects/{orgId}/{projectId}/credentials/{credentialId}/details/oauthservertoserver";
     public static string Members(long orgId) => $"{Root}/members/{orgId}";

@@ -66,13 +66,17 @@ public sealed partial class NoticesAndCurlTests : IAsyncLifetime
 
         var token = await _ui.TokenAsync(page);
         using var added = await _ui.PostAsync(page, "add-secret", token);
-        var html = System.Net.WebUtility.HtmlDecode(await added.Content.ReadAsStringAsync());
+        // Post/redirect/get: the secret is never in the URL; the page it redirects to shows it once.
+        Assert.Equal(HttpStatusCode.Redirect, added.StatusCode);
+        Assert.EndsWith(page, added.Headers.Location!.OriginalString, StringComparison.Ordinal);
+        var html = System.Net.WebUtility.HtmlDecode(await _ui.GetStringAsync(page));
         var secret = NewSecret().Match(html).Groups["s"].Value.Trim();
         Assert.StartsWith("kiln_s2s_", secret, StringComparison.Ordinal);
         var curl = Curl().Match(html).Groups["c"].Value;
         Assert.Contains("$FIREFLY_SERVICES_CLIENT_SECRET", curl, StringComparison.Ordinal);
         Assert.DoesNotContain(secret, curl, StringComparison.Ordinal);
         Assert.Single(Regex.Matches(html, Regex.Escape(secret)));
+        Assert.DoesNotContain(secret, System.Net.WebUtility.HtmlDecode(await _ui.GetStringAsync(page)), StringComparison.Ordinal); // once
 
         var uuid = Regex.Match(html, "data-uuid=\"(?<u>[^\"]+)\"").Groups["u"].Value;
         var deletePage = UiSession.DeleteSecretPage(_org, _project, demo.CredentialId, uuid);

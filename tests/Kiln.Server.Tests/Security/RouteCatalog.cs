@@ -122,7 +122,8 @@ public static class RouteCatalog
         const string P = "/console/projects/{OrgId}/{ProjectId}";
         string[] pages = ["/console", "/console/device", "/console/login", "/console/audit/{OrgId}", "/console/engines/{OrgId}", "/console/members/{OrgId}", "/console/members/{OrgId}/{MemberId}/remove",
             "/console/projects/{OrgId}", P + "/credentials/{CredentialId}/details/oauthservertoserver", P + "/credentials/{CredentialId}/secrets/{Uuid}/delete",
-            P + "/delete", P + "/overview", P + "/usage", "/console/usage/{OrgId}"];
+            P + "/delete", P + "/overview", P + "/usage", "/console/usage/{OrgId}", P + "/credentials", P + "/apis", P + "/credentials/{CredentialId}/delete",
+            P + "/workspaces/{WorkspaceId}", P + "/workspaces/{WorkspaceId}/delete"];
         foreach (var page in pages)
         {
             yield return new("GET", page, Access.WebUi);
@@ -131,6 +132,7 @@ public static class RouteCatalog
         yield return new("GET", "/console/assets/{name}", Access.WebUi);
         yield return new("POST", "/console/logout", Access.WebUi, "");
         yield return new("GET", "/console/audit/{orgId}/export.csv", Access.WebUi);
+        yield return new("POST", P + "/download", Access.WebUi, "");
     }
 
     /// <summary>The app's routes in scope: everything behind the IMS gate, and everything under /console, /v2 and /v3.</summary>

@@ -61,5 +61,24 @@ public abstract class ConsolePage : ComponentBase
         return org;
     }
 
-    protected static string Time(DateTimeOffset t) => SecretMapping.HumanTime(t);
+    protected static string Time(DateTimeOffset t) => UiText.Time(t);
+
+    protected static string Count(int n, string noun, string? plural = null) => UiText.Count(n, noun, plural);
+
+    /// <summary>The one-time notice a form post left for this page (post/redirect/get), read once.</summary>
+    protected Task<Notice?> TakeNoticeAsync() => Notices.TakeAsync(HttpContext, Db, Clock);
+
+    /// <summary>Leaves a notice for <paramref name="path"/> and redirects there (the end of every successful form post).</summary>
+    protected async Task RedirectWithNoticeAsync(string path, Notice notice)
+    {
+        await Notices.SetAsync(HttpContext, Db, Clock, path, notice);
+        Nav.NavigateTo(path);
+    }
+
+    /// <summary>A refused form post: the page shows the message with the refusal's status (nothing was done, so nothing repeats).</summary>
+    protected string Refuse(OpError e)
+    {
+        SetStatus(e.Status);
+        return e.Message;
+    }
 }
