@@ -117,7 +117,7 @@ public sealed partial class AdobeHostsServeTests(AdobeHostsNode node) : IClassFi
         foreach (var other in new[] { "example.com", "adobe.io", "evil.firefly-api.adobe.io.example.com" })
             await Assert.ThrowsAnyAsync<Exception>(async () => (await HandshakeAsync(other, (_, cert, _, _) => cert is not null)).Dispose());
         await Task.Delay(200);
-        Assert.DoesNotContain("fail:", node.Kiln.Output, StringComparison.Ordinal); // a refused name is not an error in the server's log
+        Assert.DoesNotContain("fail: Microsoft.AspNetCore.Server.Kestrel", node.Kiln.Output, StringComparison.Ordinal); // a refused name is not an error in the server's log
         Assert.DoesNotContain("Unhandled", node.Kiln.Output, StringComparison.Ordinal);
     }
 
