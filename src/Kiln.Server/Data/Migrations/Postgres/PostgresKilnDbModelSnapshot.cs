@@ -420,6 +420,101 @@ namespace Kiln.Server.Data.Migrations.Postgres
                     b.ToTable("Projects");
                 });
 
+            modelBuilder.Entity("Kiln.Server.Data.QuotaCounter", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(80)
+                        .HasColumnType("character varying(80)");
+
+                    b.Property<long>("Count")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("ExpiresUnix")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Key");
+
+                    b.HasIndex("ExpiresUnix");
+
+                    b.ToTable("QuotaCounters");
+                });
+
+            modelBuilder.Entity("Kiln.Server.Data.QuotaHold", b =>
+                {
+                    b.Property<string>("JobId")
+                        .HasMaxLength(80)
+                        .HasColumnType("character varying(80)");
+
+                    b.Property<long>("CredentialId")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateOnly>("Day")
+                        .HasColumnType("date");
+
+                    b.Property<string>("Engine")
+                        .IsRequired()
+                        .HasMaxLength(80)
+                        .HasColumnType("character varying(80)");
+
+                    b.Property<int>("Images")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Keys")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)");
+
+                    b.Property<string>("Operation")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)");
+
+                    b.Property<long>("OrgId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("ProjectId")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("JobId");
+
+                    b.ToTable("QuotaHolds");
+                });
+
+            modelBuilder.Entity("Kiln.Server.Data.QuotaLimit", b =>
+                {
+                    b.Property<string>("Scope")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<long>("TargetId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("OrgId")
+                        .HasColumnType("bigint");
+
+                    b.Property<int?>("PerDay")
+                        .HasColumnType("integer");
+
+                    b.Property<int?>("PerMinute")
+                        .HasColumnType("integer");
+
+                    b.Property<int?>("PerMonth")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("UpdatedBy")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.HasKey("Scope", "TargetId");
+
+                    b.HasIndex("OrgId");
+
+                    b.ToTable("QuotaLimits");
+                });
+
             modelBuilder.Entity("Kiln.Server.Data.RateCounter", b =>
                 {
                     b.Property<string>("Key")
@@ -643,6 +738,45 @@ namespace Kiln.Server.Data.Migrations.Postgres
                     b.ToTable("UpstreamUploads");
                 });
 
+            modelBuilder.Entity("Kiln.Server.Data.UsageDay", b =>
+                {
+                    b.Property<long>("OrgId")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateOnly>("Day")
+                        .HasColumnType("date");
+
+                    b.Property<long>("ProjectId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("CredentialId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Operation")
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)");
+
+                    b.Property<string>("Engine")
+                        .HasMaxLength(80)
+                        .HasColumnType("character varying(80)");
+
+                    b.Property<long>("Images")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("QuotaRefusals")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("Requests")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("UpstreamRateLimited")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("OrgId", "Day", "ProjectId", "CredentialId", "Operation", "Engine");
+
+                    b.ToTable("UsageDays");
+                });
+
             modelBuilder.Entity("Kiln.Server.Data.User", b =>
                 {
                     b.Property<long>("Id")
@@ -675,6 +809,38 @@ namespace Kiln.Server.Data.Migrations.Postgres
                         .IsUnique();
 
                     b.ToTable("Users");
+                });
+
+            modelBuilder.Entity("Kiln.Server.Data.WebNotice", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<DateTimeOffset>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Path")
+                        .IsRequired()
+                        .HasMaxLength(512)
+                        .HasColumnType("character varying(512)");
+
+                    b.Property<string>("Payload")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("SessionId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.HasIndex("SessionId", "Path");
+
+                    b.ToTable("WebNotices");
                 });
 
             modelBuilder.Entity("Kiln.Server.Data.WebSession", b =>
@@ -838,6 +1004,15 @@ namespace Kiln.Server.Data.Migrations.Postgres
                     b.HasOne("Kiln.Server.Data.UpstreamProfile", null)
                         .WithMany()
                         .HasForeignKey("ProfileId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Kiln.Server.Data.WebNotice", b =>
+                {
+                    b.HasOne("Kiln.Server.Data.WebSession", null)
+                        .WithMany()
+                        .HasForeignKey("SessionId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

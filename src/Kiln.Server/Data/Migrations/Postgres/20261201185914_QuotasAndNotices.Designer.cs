@@ -12,8 +12,8 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Kiln.Server.Data.Migrations.Postgres
 {
     [DbContext(typeof(PostgresKilnDb))]
-    [Migration("20261201173035_Console")]
-    partial class Console
+    [Migration("20261201185914_QuotasAndNotices")]
+    partial class QuotasAndNotices
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -249,6 +249,10 @@ namespace Kiln.Server.Data.Migrations.Postgres
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("Engine")
+                        .HasMaxLength(80)
+                        .HasColumnType("character varying(80)");
+
                     b.Property<string>("ErrorCode")
                         .HasColumnType("text");
 
@@ -287,6 +291,9 @@ namespace Kiln.Server.Data.Migrations.Postgres
                     b.Property<DateTimeOffset>("UpdatedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("Upstream")
+                        .HasColumnType("text");
+
                     b.HasKey("Id");
 
                     b.HasIndex("OrgId");
@@ -313,6 +320,9 @@ namespace Kiln.Server.Data.Migrations.Postgres
 
                     b.Property<string>("Description")
                         .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Engine")
                         .HasColumnType("text");
 
                     b.Property<string>("Name")
@@ -373,6 +383,9 @@ namespace Kiln.Server.Data.Migrations.Postgres
                         .IsRequired()
                         .HasColumnType("text");
 
+                    b.Property<string>("Engine")
+                        .HasColumnType("text");
+
                     b.Property<DateTimeOffset>("ModifiedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -408,6 +421,101 @@ namespace Kiln.Server.Data.Migrations.Postgres
                         .IsUnique();
 
                     b.ToTable("Projects");
+                });
+
+            modelBuilder.Entity("Kiln.Server.Data.QuotaCounter", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(80)
+                        .HasColumnType("character varying(80)");
+
+                    b.Property<long>("Count")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("ExpiresUnix")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Key");
+
+                    b.HasIndex("ExpiresUnix");
+
+                    b.ToTable("QuotaCounters");
+                });
+
+            modelBuilder.Entity("Kiln.Server.Data.QuotaHold", b =>
+                {
+                    b.Property<string>("JobId")
+                        .HasMaxLength(80)
+                        .HasColumnType("character varying(80)");
+
+                    b.Property<long>("CredentialId")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateOnly>("Day")
+                        .HasColumnType("date");
+
+                    b.Property<string>("Engine")
+                        .IsRequired()
+                        .HasMaxLength(80)
+                        .HasColumnType("character varying(80)");
+
+                    b.Property<int>("Images")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Keys")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)");
+
+                    b.Property<string>("Operation")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)");
+
+                    b.Property<long>("OrgId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("ProjectId")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("JobId");
+
+                    b.ToTable("QuotaHolds");
+                });
+
+            modelBuilder.Entity("Kiln.Server.Data.QuotaLimit", b =>
+                {
+                    b.Property<string>("Scope")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<long>("TargetId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("OrgId")
+                        .HasColumnType("bigint");
+
+                    b.Property<int?>("PerDay")
+                        .HasColumnType("integer");
+
+                    b.Property<int?>("PerMinute")
+                        .HasColumnType("integer");
+
+                    b.Property<int?>("PerMonth")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("UpdatedBy")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.HasKey("Scope", "TargetId");
+
+                    b.HasIndex("OrgId");
+
+                    b.ToTable("QuotaLimits");
                 });
 
             modelBuilder.Entity("Kiln.Server.Data.RateCounter", b =>
@@ -523,6 +631,153 @@ namespace Kiln.Server.Data.Migrations.Postgres
                         .IsUnique();
 
                     b.ToTable("StoredBlobs");
+                });
+
+            modelBuilder.Entity("Kiln.Server.Data.UpstreamProfile", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("ClientId")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("ConsoleBaseUrl")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("FireflyBaseUrl")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("ImsBaseUrl")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<DateTimeOffset?>("LastRotatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("LastRotationMessage")
+                        .HasColumnType("text");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<long>("OrgId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("PassThroughHosts")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<bool>("PassThroughOutputs")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("PreviousSecretWrapped")
+                        .HasColumnType("text");
+
+                    b.Property<int?>("RotateEveryDays")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("RotationLeaseOwner")
+                        .HasColumnType("text");
+
+                    b.Property<DateTimeOffset?>("RotationLeaseUntil")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Scopes")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<int>("SecretVersion")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("SecretWrapped")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("UpstreamCredentialId")
+                        .HasColumnType("text");
+
+                    b.Property<string>("UpstreamOrgId")
+                        .HasColumnType("text");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("OrgId", "Name")
+                        .IsUnique();
+
+                    b.ToTable("UpstreamProfiles");
+                });
+
+            modelBuilder.Entity("Kiln.Server.Data.UpstreamUpload", b =>
+                {
+                    b.Property<string>("ProfileId")
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("BlobKey")
+                        .HasColumnType("text");
+
+                    b.Property<DateTimeOffset>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("UpstreamId")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.HasKey("ProfileId", "BlobKey");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.ToTable("UpstreamUploads");
+                });
+
+            modelBuilder.Entity("Kiln.Server.Data.UsageDay", b =>
+                {
+                    b.Property<long>("OrgId")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateOnly>("Day")
+                        .HasColumnType("date");
+
+                    b.Property<long>("ProjectId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("CredentialId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Operation")
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)");
+
+                    b.Property<string>("Engine")
+                        .HasMaxLength(80)
+                        .HasColumnType("character varying(80)");
+
+                    b.Property<long>("Images")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("QuotaRefusals")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("Requests")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("UpstreamRateLimited")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("OrgId", "Day", "ProjectId", "CredentialId", "Operation", "Engine");
+
+                    b.ToTable("UsageDays");
                 });
 
             modelBuilder.Entity("Kiln.Server.Data.User", b =>
@@ -734,6 +989,24 @@ namespace Kiln.Server.Data.Migrations.Postgres
                     b.HasOne("Kiln.Server.Data.Org", null)
                         .WithMany()
                         .HasForeignKey("OrgId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Kiln.Server.Data.UpstreamProfile", b =>
+                {
+                    b.HasOne("Kiln.Server.Data.Org", null)
+                        .WithMany()
+                        .HasForeignKey("OrgId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Kiln.Server.Data.UpstreamUpload", b =>
+                {
+                    b.HasOne("Kiln.Server.Data.UpstreamProfile", null)
+                        .WithMany()
+                        .HasForeignKey("ProfileId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
