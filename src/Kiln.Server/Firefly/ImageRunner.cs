@@ -77,7 +77,11 @@ public sealed class ImageRunner(
         {
             var outputs = new EngineOutputs(store, who.OrgId, null, clock.GetUtcNow(), options.Value.ResultLifetime);
             if ((await RunOnEngineAsync(runner, new EngineRequest(resolved, who.OrgId, engine.Name, null, null), outputs, ct)).Failed(out refusal, out var result))
+            {
+                // An upstream's own rate limit is counted apart in usage (docs/firefly.md#quotas-and-usage).
+                if (refusal.Status == 429 && engine.Name != EngineNames.Procedural) await quotas.CountUpstreamRateLimitedAsync(who, ct);
                 return SyncRun.Refused(refusal);
+            }
             db.StoredBlobs.AddRange(outputs.Rows);
             await db.SaveChangesAsync(ct);
             kept = true;

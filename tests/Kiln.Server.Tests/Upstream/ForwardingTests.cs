@@ -96,6 +96,10 @@ public sealed class ForwardingTests
         Assert.NotNull(limited);
         Assert.Equal("rate_limited", (await HttpAssert.JsonAsync(limited, 429)).GetProperty("error_code").GetString());
         Assert.True(limited.Headers.RetryAfter?.Delta > TimeSpan.Zero, "429 without Retry-After");
+        // A's usage counts the upstream's 429 apart from its own quota refusals (docs/firefly.md#quotas-and-usage).
+        var usage = await HttpAssert.JsonAsync(await pair.Admin.GetAsync(pair.OrgPath + "/usage"), 200);
+        Assert.Equal(1, usage.GetProperty("totals").GetProperty("upstream_rate_limited").GetInt64());
+        Assert.Equal(0, usage.GetProperty("totals").GetProperty("quota_refusals").GetInt64());
     }
 
     [Fact]
