@@ -10,12 +10,16 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Kiln.Server.Tests.Operations;
 
 /// <summary>docs/operations.md#structured-logs: <c>kiln serve --log-format json</c> writes one JSON object per line.</summary>
-public sealed class JsonLogTests : IAsyncDisposable
+public sealed class JsonLogTests : IAsyncLifetime
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("kiln-jsonlog-").FullName;
     private KilnProcess? _kiln;
 
-    public async ValueTask DisposeAsync()
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    // IAsyncLifetime, not IAsyncDisposable: xunit 2 disposes test classes only through IDisposable or IAsyncLifetime,
+    // and a `kiln serve` child left running outlives the test run.
+    public async Task DisposeAsync()
     {
         if (_kiln is not null) await _kiln.DisposeAsync();
         try { Directory.Delete(_dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }

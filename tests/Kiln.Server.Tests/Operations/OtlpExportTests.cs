@@ -4,13 +4,17 @@ using Kiln.Server.Tests.Infrastructure;
 namespace Kiln.Server.Tests.Operations;
 
 /// <summary>docs/operations.md#observability: <c>kiln serve --otlp-endpoint</c> exports traces and metrics with OTLP.</summary>
-public sealed class OtlpExportTests : IAsyncDisposable
+public sealed class OtlpExportTests : IAsyncLifetime
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("kiln-otlp-").FullName;
     private readonly TinyHttpServer _collector = new(_ => (200, null, []));
     private KilnProcess? _kiln;
 
-    public async ValueTask DisposeAsync()
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    // IAsyncLifetime, not IAsyncDisposable: xunit 2 disposes test classes only through IDisposable or IAsyncLifetime,
+    // and a `kiln serve` child left running outlives the test run.
+    public async Task DisposeAsync()
     {
         if (_kiln is not null) await _kiln.DisposeAsync();
         _collector.Dispose();

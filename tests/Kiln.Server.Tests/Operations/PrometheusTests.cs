@@ -13,14 +13,18 @@ namespace Kiln.Server.Tests.Operations;
 /// <c>/metrics</c> is not on the public listener (404) and refuses callers outside the allowed networks (403) unless
 /// they bring the configured token.
 /// </summary>
-public sealed class PrometheusTests : IAsyncDisposable
+public sealed class PrometheusTests : IAsyncLifetime
 {
     private const string MetricsToken = "scrape-token-0123456789abcdef";
     private readonly string _dir = Directory.CreateTempSubdirectory("kiln-prom-").FullName;
     private KilnProcess? _kiln;
     private Process? _prometheus;
 
-    public async ValueTask DisposeAsync()
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    // IAsyncLifetime, not IAsyncDisposable: xunit 2 disposes test classes only through IDisposable or IAsyncLifetime,
+    // and a `kiln serve` child left running outlives the test run.
+    public async Task DisposeAsync()
     {
         if (_kiln is not null) await _kiln.DisposeAsync();
         if (_prometheus is { HasExited: false }) _prometheus.Kill(entireProcessTree: true);
