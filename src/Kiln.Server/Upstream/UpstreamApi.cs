@@ -23,11 +23,11 @@ public static class UpstreamApi
         org.MapPost("/upstreams/{upstream}/rotate", RotateAsync);
         org.MapGet("/engine", (string orgId, ImsCaller caller, OrgAccess access, UpstreamProfiles profiles, CancellationToken ct) =>
             EngineAsync(orgId, null, caller, access, profiles, ct));
-        org.MapPut("/engine", (string orgId, EngineBody body, HttpContext ctx, ImsCaller caller, OrgAccess access, UpstreamProfiles profiles, CancellationToken ct) =>
+        org.MapPut("/engine", (string orgId, JsonBody<EngineBody> body, HttpContext ctx, ImsCaller caller, OrgAccess access, UpstreamProfiles profiles, CancellationToken ct) =>
             SetEngineAsync(orgId, null, body, ctx, caller, access, profiles, ct));
         org.MapGet("/projects/{projectId}/engine", (string orgId, string projectId, ImsCaller caller, OrgAccess access, UpstreamProfiles profiles, CancellationToken ct) =>
             EngineAsync(orgId, projectId, caller, access, profiles, ct));
-        org.MapPut("/projects/{projectId}/engine", (string orgId, string projectId, EngineBody body, HttpContext ctx, ImsCaller caller, OrgAccess access,
+        org.MapPut("/projects/{projectId}/engine", (string orgId, string projectId, JsonBody<EngineBody> body, HttpContext ctx, ImsCaller caller, OrgAccess access,
             UpstreamProfiles profiles, CancellationToken ct) => SetEngineAsync(orgId, projectId, body, ctx, caller, access, profiles, ct));
         return org;
     }
@@ -54,11 +54,13 @@ public static class UpstreamApi
     }
 
     private static async Task<Results<Created<UpstreamProfileDto>, JsonHttpResult<ApiError>>> AddAsync(
-        string orgId, bool? replace, UpstreamProfileRequest body, HttpContext ctx, ImsCaller caller, OrgAccess access, UpstreamProfiles profiles, CancellationToken ct)
+        string orgId, bool? replace, JsonBody<UpstreamProfileRequest> body, HttpContext ctx, ImsCaller caller, OrgAccess access, UpstreamProfiles profiles, CancellationToken ct)
     {
         var (org, error) = await OrgAsync(access, caller, orgId, write: true, ct);
         if (org is null) return error!.ToResult();
-        if ((await profiles.AddAsync(org.OrgId, body, replace == true, Actor.Of(caller, ctx), ct)).Failed(out error, out var dto)) return error.ToResult();
+        // Read by the Console's JSON reader: any content type, charset or malformed body is a 400, never a 500.
+        if (body.Failed(out var bad, out var request)) return bad;
+        if ((await profiles.AddAsync(org.OrgId, request, replace == true, Actor.Of(caller, ctx), ct)).Failed(out error, out var dto)) return error.ToResult();
         return TypedResults.Created($"/console/organizations/{orgId}/upstreams/{dto.Name}", dto);
     }
 
@@ -101,13 +103,14 @@ public static class UpstreamApi
     }
 
     private static async Task<Results<Ok<EngineSetting>, JsonHttpResult<ApiError>>> SetEngineAsync(
-        string orgId, string? projectId, EngineBody body, HttpContext ctx, ImsCaller caller, OrgAccess access, UpstreamProfiles profiles, CancellationToken ct)
+        string orgId, string? projectId, JsonBody<EngineBody> body, HttpContext ctx, ImsCaller caller, OrgAccess access, UpstreamProfiles profiles, CancellationToken ct)
     {
         var (org, error) = await OrgAsync(access, caller, orgId, write: true, ct);
         if (org is null) return error!.ToResult();
         long? pid = null;
         if (projectId is not null) { if (!Ids.TryParseId(projectId, out var p)) return OpError.NotFound("Project Not Found").ToResult(); pid = p; }
-        if ((await profiles.SetEngineAsync(org.OrgId, pid, body.Engine, Actor.Of(caller, ctx), ct)).Failed(out error, out var setting)) return error.ToResult();
+        if (body.Failed(out var bad, out var request)) return bad;
+        if ((await profiles.SetEngineAsync(org.OrgId, pid, request.Engine, Actor.Of(caller, ctx), ct)).Failed(out error, out var setting)) return error.ToResult();
         return TypedResults.Ok(setting);
     }
 }
