@@ -77,9 +77,12 @@ public static class KilnApp
     public static IServiceCollection AddKilnData(this IServiceCollection services)
     {
         services.AddSingleton<KeyEncryption>(); // loaded by KilnInitializer.PrepareData before anything opens a key
+        // The compiled models (docs/architecture.md#compiled-models): EF Core does not build the model on every start.
         services.AddDbContext<SqliteKilnDb>((sp, o) => o.UseSqlite(
-            $"Data Source={Path.Combine(sp.GetRequiredService<IOptions<KilnOptions>>().Value.FullDataDir, "kiln.db")};Foreign Keys=True;Default Timeout=30"));
-        services.AddDbContext<PostgresKilnDb>((sp, o) => o.UseNpgsql(sp.GetRequiredService<IOptions<KilnOptions>>().Value.Database));
+            $"Data Source={Path.Combine(sp.GetRequiredService<IOptions<KilnOptions>>().Value.FullDataDir, "kiln.db")};Foreign Keys=True;Default Timeout=30")
+            .UseModel(Data.CompiledModels.Sqlite.SqliteKilnDbModel.Instance));
+        services.AddDbContext<PostgresKilnDb>((sp, o) => o.UseNpgsql(sp.GetRequiredService<IOptions<KilnOptions>>().Value.Database)
+            .UseModel(Data.CompiledModels.Postgres.PostgresKilnDbModel.Instance));
         services.AddScoped<KilnDb>(sp => sp.GetRequiredService<IOptions<KilnOptions>>().Value.UsesPostgres
             ? sp.GetRequiredService<PostgresKilnDb>()
             : sp.GetRequiredService<SqliteKilnDb>());

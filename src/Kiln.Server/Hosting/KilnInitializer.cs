@@ -29,6 +29,8 @@ public sealed class KilnInitializer(
         await using (var scope = scopes.CreateAsyncScope())
         {
             var db = scope.ServiceProvider.GetRequiredService<KilnDb>();
+            _ = db.Model; // EF Core's services and the compiled model (docs/architecture.md#compiled-models), timed apart
+            steps.Done("EF model");
             // Migrate also compares the model with the last migration's snapshot (docs/benchmarks.md#start-up); on a
             // database that is up to date only the history table is read.
             if ((await db.Database.GetPendingMigrationsAsync(ct)).Any()) await db.Database.MigrateAsync(ct);
