@@ -2,6 +2,7 @@
 # Regenerates the initial migrations from the model. Only for use before a schema has shipped;
 # after that, add a new migration per change instead:
 #   dotnet ef migrations add NAME --project src/Kiln.Server --context SqliteKilnDb --output-dir Data/Migrations/Sqlite
+# (and the same for PostgresKilnDb), then tools/ef-regen.sh for the compiled models (docs/architecture.md#compiled-models).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:$HOME/.dotnet/tools"
