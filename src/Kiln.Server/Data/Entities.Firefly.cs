@@ -31,6 +31,11 @@ public sealed class Job
     public string? Engine { get; set; }
     /// <summary>An upstream engine's own job (its id, status and cancel URLs as JSON), saved as soon as the upstream accepted it.</summary>
     public string? Upstream { get; set; }
+    /// <summary>
+    /// The W3C <c>traceparent</c> of the request that submitted the job (docs/operations.md#traces): its claim and run
+    /// spans link to it. Null when the request had no W3C trace context, and on jobs older than it.
+    /// </summary>
+    public string? TraceParent { get; set; }
 }
 
 /// <summary>A blob Kiln stores for a client (an upload or a generated output), with its expiry.</summary>
@@ -61,6 +66,7 @@ public abstract partial class KilnDb
             e.Property(x => x.Status).HasMaxLength(16);
             e.Property(x => x.Operation).HasMaxLength(40);
             e.Property(x => x.Engine).HasMaxLength(80);
+            e.Property(x => x.TraceParent).HasMaxLength(55);
             e.HasIndex(x => new { x.Status, x.CreatedAt });
             e.HasIndex(x => x.OrgId);
             e.HasIndex(x => x.UpdatedAt);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Kiln.Server.Data;
 using Kiln.Server.Quotas;
 using Microsoft.EntityFrameworkCore;
@@ -43,6 +44,8 @@ public sealed class JobStore
         {
             Id = JobStates.NewId(), OrgId = orgId, ClientId = clientId, Operation = Operations.PathOf(spec.Operation),
             Request = spec.ToJson(), Status = JobStates.Pending, CreatedAt = now, UpdatedAt = now, Engine = engine,
+            // The submitting request's trace, which the job's spans link to (docs/operations.md#traces).
+            TraceParent = Activity.Current is { IdFormat: ActivityIdFormat.W3C } submit ? submit.Id : null,
         };
         db.Jobs.Add(job);
         await db.SaveChangesAsync(CancellationToken.None);

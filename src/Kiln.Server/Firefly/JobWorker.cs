@@ -76,8 +76,13 @@ public sealed class JobWorker(
         span.SetTag(KilnTelemetry.OrgId, job.OrgId);
         span.SetTag(KilnTelemetry.ClientId, job.ClientId);
         span.SetTag(KilnTelemetry.Operation, job.Operation);
+        if (Submitted(job) is { } submitted) span.AddLink(new ActivityLink(submitted));
         return (job, span.Context);
     }
+
+    /// <summary>The trace context of the request that submitted the job, which its claim and run spans link to.</summary>
+    private static ActivityContext? Submitted(Data.Job job) =>
+        ActivityContext.TryParse(job.TraceParent, null, out var submitted) ? submitted : null;
 
     /// <summary>Waits for a <see cref="JobSignal"/> notification or the poll interval on the clock, whichever comes first.</summary>
     private async Task WaitForWorkAsync(TimeSpan interval, CancellationToken stop)
@@ -116,15 +121,22 @@ public sealed class JobWorker(
 
     private async Task RunAsync(Data.Job job, ActivityContext claimed, CancellationToken stop)
     {
-        // The span "kiln.jobs.run", a child of the claim; the render and its blob puts are its children.
-        using var span = KilnTelemetry.Source.StartActivity("kiln.jobs.run", ActivityKind.Internal, claimed);
-        span?.SetTag(KilnTelemetry.JobId, job.Id);
-        span?.SetTag(KilnTelemetry.OrgId, job.OrgId);
-        span?.SetTag(KilnTelemetry.ClientId, job.ClientId);
-        span?.SetTag(KilnTelemetry.Operation, job.Operation);
-        span?.SetTag(KilnTelemetry.Engine, job.Engine ?? EngineNames.Procedural);
+        // The span "kiln.jobs.run", a child of the claim, linked to the submitting request's trace; the render and its
+        // blob puts are its children (docs/operations.md#traces). When no tracer records it, a bare activity still
+        // gives the job's log lines a trace id of their own, as ASP.NET Core does for a request.
+        var submitted = Submitted(job);
+        using var span = KilnTelemetry.Source.StartActivity("kiln.jobs.run", ActivityKind.Internal, claimed,
+                links: submitted is { } s ? [new ActivityLink(s)] : null)
+            ?? Unrecorded("kiln.jobs.run", claimed);
+        span.SetTag(KilnTelemetry.JobId, job.Id);
+        span.SetTag(KilnTelemetry.OrgId, job.OrgId);
+        span.SetTag(KilnTelemetry.ClientId, job.ClientId);
+        span.SetTag(KilnTelemetry.Operation, job.Operation);
+        span.SetTag(KilnTelemetry.Engine, job.Engine ?? EngineNames.Procedural);
         // Log lines of the job carry its org and client (docs/operations.md#structured-logs).
         using var scope = log.BeginScope(new Dictionary<string, object> { ["OrgId"] = job.OrgId, ["ClientId"] = job.ClientId, ["JobId"] = job.Id });
+        log.LogDebug("Job {JobId} started (attempt {Attempt}); submitted in trace {SubmitTraceId}", job.Id, job.Attempts,
+            submitted?.TraceId.ToHexString() ?? "unknown");
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(stop);
         cancellations.Register(job.Id, cts);
         var progress = new LatestProgress();
@@ -182,6 +194,13 @@ public sealed class JobWorker(
             Interlocked.Decrement(ref _running);
             signal.Notify();
         }
+    }
+
+    private static Activity Unrecorded(string name, ActivityContext parent)
+    {
+        var activity = new Activity(name);
+        if (parent != default) activity.SetParentId(parent.TraceId, parent.SpanId, parent.TraceFlags);
+        return activity.Start();
     }
 
     /// <summary>Renews the lease and writes progress twice a second; stops the job if it was canceled or taken over.</summary>

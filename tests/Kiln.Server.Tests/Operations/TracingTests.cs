@@ -77,6 +77,13 @@ public sealed class TracingTests : IDisposable
         var put = Assert.Single(genSpans, s => s.OperationName == "kiln.blob.put");
         Assert.Equal(render.SpanId, put.ParentSpanId);
         Assert.StartsWith("outputs/", (string)put.GetTagItem("kiln.blob.key")!, StringComparison.Ordinal);
+        if (TestStorage.IsS3)
+        {
+            // The S3 SDK's call is traced (HttpClient instrumentation) under the blob put: a PUT to the bucket's endpoint.
+            var s3 = await WaitForAsync(() => _spans.FirstOrDefault(s => s.ParentSpanId == put.SpanId && s.Kind == ActivityKind.Client));
+            Assert.Equal("PUT", s3.GetTagItem("http.request.method"));
+            Assert.Equal(new Uri(TestStorage.Endpoint).Port, Convert.ToInt32(s3.GetTagItem("server.port"), System.Globalization.CultureInfo.InvariantCulture));
+        }
 
         // No secret and no token anywhere: every attribute of every span recorded, and every log line.
         foreach (var span in _spans)
@@ -111,6 +118,38 @@ public sealed class TracingTests : IDisposable
         Assert.Equal("procedural", render.GetTagItem("kiln.engine"));
         // Polls that found no job are not exported.
         Assert.All(_spans.Where(s => s.OperationName == "kiln.jobs.claim"), s => Assert.NotNull(s.GetTagItem("kiln.job_id")));
+    }
+
+    [Fact]
+    public async Task A_job_links_its_claim_and_run_to_the_submitting_request_and_logs_under_its_run()
+    {
+        _kiln.With("Logging:LogLevel:Default", "Debug");
+        _kiln.Start();
+        using var http = await _kiln.DemoClientAsync(KilnFactory.FireflyScopes);
+        using var res = await http.PostRawAsync("/v3/images/generate-async", """{"prompt":"a heron","size":{"width":1024,"height":1024}}""");
+        var accepted = await HttpAssert.JsonAsync(res, 202);
+        var submitTrace = res.Headers.GetValues("x-request-id").Single();
+        var jobId = accepted.GetProperty("jobId").GetString()!;
+        await FireflyKit.PollAsync(http, accepted.GetProperty("statusUrl").GetString()!, j => j.GetProperty("status").GetString() == "succeeded");
+
+        // The submit's server span, the one the job's spans link to (the job row keeps its traceparent).
+        var submit = (await SpansOfAsync(submitTrace, "kiln.ims.gate")).Single(s => s.Kind == ActivityKind.Server);
+        var run = await WaitForAsync(() => _spans.FirstOrDefault(s => s.OperationName == "kiln.jobs.run" && (string?)s.GetTagItem("kiln.job_id") == jobId));
+        var claim = Assert.Single(_spans, s => s.OperationName == "kiln.jobs.claim" && (string?)s.GetTagItem("kiln.job_id") == jobId);
+        foreach (var span in new[] { claim, run })
+        {
+            var link = Assert.Single(span.Links);
+            Assert.Equal(submitTrace, link.Context.TraceId.ToHexString());
+            Assert.Equal(submit.SpanId, link.Context.SpanId);
+        }
+        Assert.NotEqual(submitTrace, run.TraceId.ToHexString()); // its own trace: a job outlives the request
+        Assert.Equal(claim.SpanId, run.ParentSpanId);
+
+        // The job's log lines carry the run's trace id (and name the submit's trace).
+        var started = Assert.Single(_kiln.Logs.Lines, l => l.Contains($"Job {jobId} started", StringComparison.Ordinal));
+        Assert.Contains($"submitted in trace {submitTrace}", started, StringComparison.Ordinal);
+        Assert.Contains($"TraceId:{run.TraceId.ToHexString()}", started, StringComparison.Ordinal);
+        Assert.Contains($"SpanId:{run.SpanId.ToHexString()}", started, StringComparison.Ordinal);
     }
 
     /// <summary>The spans of one trace, once the one named <paramref name="last"/> has ended (spans export as they end).</summary>

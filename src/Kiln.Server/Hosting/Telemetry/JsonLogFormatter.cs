@@ -1,7 +1,5 @@
-using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
-using Kiln.Server.Core;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Logging.Console;
 
@@ -31,32 +29,13 @@ public sealed class JsonLogFormatter(IHttpContextAccessor http) : ConsoleFormatt
             w.WriteString("message", message);
             if (logEntry.EventId.Id != 0) w.WriteNumber("event_id", logEntry.EventId.Id);
 
-            string? orgId = null, clientId = null, jobId = null;
-            scopeProvider?.ForEachScope((scope, _) =>
-            {
-                if (scope is not IEnumerable<KeyValuePair<string, object?>> values) return;
-                foreach (var (k, v) in values)
-                {
-                    if (k == "OrgId") orgId = Convert.ToString(v, System.Globalization.CultureInfo.InvariantCulture);
-                    else if (k == "ClientId") clientId = v as string;
-                    else if (k == "JobId") jobId = v as string;
-                }
-            }, (object?)null);
-            var ctx = http.HttpContext;
-            if (ctx?.Items[ImsCaller.ItemKey] is ImsCaller caller)
-            {
-                orgId ??= caller.OrgId.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                clientId ??= caller.ClientId;
-            }
-            if (ctx is not null) w.WriteString("request_id", ctx.TraceIdentifier);
-            if (Activity.Current is { } a)
-            {
-                w.WriteString("trace_id", a.TraceId.ToHexString());
-                w.WriteString("span_id", a.SpanId.ToHexString());
-            }
-            if (orgId is not null) w.WriteString("org_id", orgId);
-            if (clientId is not null) w.WriteString("client_id", clientId);
-            if (jobId is not null) w.WriteString("job_id", jobId);
+            var ids = LogIds.Current(scopeProvider, http);
+            if (ids.RequestId is { } requestId) w.WriteString("request_id", requestId);
+            if (ids.TraceId is { } traceId) w.WriteString("trace_id", traceId);
+            if (ids.SpanId is { } spanId) w.WriteString("span_id", spanId);
+            if (ids.OrgId is { } orgId) w.WriteString("org_id", orgId);
+            if (ids.ClientId is { } clientId) w.WriteString("client_id", clientId);
+            if (ids.JobId is { } jobId) w.WriteString("job_id", jobId);
 
             if (logEntry.State is IReadOnlyList<KeyValuePair<string, object?>> { Count: > 1 } state)
             {

@@ -38,6 +38,13 @@ public static class TelemetrySetup
             throw new Microsoft.Extensions.Options.OptionsValidationException(LogFormatKey, typeof(string),
                 [$"{LogFormatKey} (--log-format) must be console or json, not '{format}'"]);
         }
+        else if (string.IsNullOrEmpty(config["Logging:Console:FormatterName"]))
+        {
+            // The default console format: the simple one with the trace id and the caller's ids (an operator's own
+            // Logging:Console:FormatterName wins).
+            builder.Logging.AddConsole(o => o.FormatterName = ConsoleLogFormatter.FormatterName);
+            builder.Logging.AddConsoleFormatter<ConsoleLogFormatter, Microsoft.Extensions.Logging.Console.SimpleConsoleFormatterOptions>();
+        }
 
         var otlp = !string.IsNullOrWhiteSpace(config[OtlpEndpointKey]);
         var metricsListener = MetricsAccess.From(config) is { Urls.Length: > 0 };
