@@ -291,6 +291,9 @@ namespace Kiln.Server.Data.Migrations.Postgres
                     b.Property<string>("Upstream")
                         .HasColumnType("text");
 
+                    b.Property<string>("ValidationErrors")
+                        .HasColumnType("text");
+
                     b.HasKey("Id");
 
                     b.HasIndex("OrgId");
