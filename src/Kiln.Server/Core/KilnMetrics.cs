@@ -35,9 +35,9 @@ public sealed class KilnMetrics
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60] });
         _blobErrors = Meter.CreateCounter<long>("kiln.blob.errors", "{error}", "Blob store calls that failed, by call");
         _outages = Meter.CreateCounter<long>("kiln.outages", "{response}", "Requests answered 503 because the database, disk or storage was down");
-        _upstreamDuration = Meter.CreateHistogram<double>("kiln.upstream.call.duration", "s", "Calls to an upstream image provider, by profile and status",
+        _upstreamDuration = Meter.CreateHistogram<double>("kiln.upstream.call.duration", "s", "Calls to an upstream image provider, by profile, call and status",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60, 120] });
-        _upstreamErrors = Meter.CreateCounter<long>("kiln.upstream.errors", "{error}", "Failed calls to an upstream image provider, by profile and reason");
+        _upstreamErrors = Meter.CreateCounter<long>("kiln.upstream.errors", "{error}", "Failed calls to an upstream image provider, by profile, call and reason");
         Meter.CreateObservableGauge("kiln.outage.active", () => OutageActive ? 1 : 0, null,
             "1 while an outage was answered in the last 30 seconds, else 0");
     }
@@ -79,16 +79,20 @@ public sealed class KilnMetrics
 
     public void JobPickedUp(TimeSpan waited) => _jobPickup.Record(Math.Max(0, waited.TotalSeconds));
 
-    /// <summary>One call to an upstream provider (an upstream engine records each): <paramref name="status"/> is the HTTP status, or 0 when none came back.</summary>
-    public void UpstreamCall(string profile, int status, TimeSpan elapsed)
+    /// <summary>
+    /// One HTTP exchange with an upstream provider (<c>Upstream/UpstreamMeter</c> records each): <paramref name="call"/> is
+    /// <c>token</c>, <c>firefly</c>, <c>console</c> or <c>output</c>; <paramref name="status"/> the HTTP status, or 0 when none came back.
+    /// </summary>
+    public void UpstreamCall(string profile, string call, int status, TimeSpan elapsed)
     {
-        var tags = new TagList { { "profile", profile }, { "status", status.ToString(System.Globalization.CultureInfo.InvariantCulture) } };
+        var tags = new TagList { { "profile", profile }, { "call", call }, { "status", status.ToString(System.Globalization.CultureInfo.InvariantCulture) } };
         _upstreamDuration.Record(elapsed.TotalSeconds, tags);
     }
 
-    /// <summary>A failed upstream call, by a bounded reason (<c>timeout</c>, <c>connect</c>, <c>http_5xx</c>, <c>refused</c>, ...).</summary>
-    public void UpstreamError(string profile, string reason) =>
-        _upstreamErrors.Add(1, new KeyValuePair<string, object?>("profile", profile), new KeyValuePair<string, object?>("reason", reason));
+    /// <summary>A failed upstream call, by a bounded reason (<c>timeout</c>, <c>connect</c>, <c>http_5xx</c>, <c>http_4xx</c>, <c>refused</c>, <c>rate_limited</c>).</summary>
+    public void UpstreamError(string profile, string call, string reason) =>
+        _upstreamErrors.Add(1, new KeyValuePair<string, object?>("profile", profile), new KeyValuePair<string, object?>("call", call),
+            new KeyValuePair<string, object?>("reason", reason));
 
     public void BlobError(string call) => _blobErrors.Add(1, new KeyValuePair<string, object?>("call", call));
 

@@ -20,6 +20,8 @@ public sealed class Job
     public string? Result { get; set; }
     public string? ErrorCode { get; set; }
     public string? Message { get; set; }
+    /// <summary>A failed job's <c>validation_errors</c> (JSON), as its engine or its upstream gave them; null when there were none.</summary>
+    public string? ValidationErrors { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
     /// <summary>The node that runs the job, and until when its claim holds.</summary>

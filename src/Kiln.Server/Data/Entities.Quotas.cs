@@ -65,7 +65,7 @@ public sealed class UsageDay
     public long Images { get; set; }
     /// <summary>Requests refused by a Kiln quota (429).</summary>
     public long QuotaRefusals { get; set; }
-    /// <summary>Requests an upstream engine answered with 429.</summary>
+    /// <summary>429s an upstream answered: a sync request's, and each one a job met (docs/upstream.md#quotas-and-usage).</summary>
     public long UpstreamRateLimited { get; set; }
 }
 

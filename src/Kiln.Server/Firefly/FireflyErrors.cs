@@ -19,9 +19,11 @@ public sealed record FireflyError(
 
 /// <summary>
 /// A request refused by a rule, returned as a value (an exception is for outages and bugs): the status, the
-/// Firefly error code and message, the seconds for a Retry-After header and, for a 422, every validation error.
+/// Firefly error code and message, the seconds for a Retry-After header, for a 422 every validation error and, for a
+/// 429, the level whose limit was reached (<c>org</c> or <c>account</c>) for <c>x-access-rate-limit-level</c>.
 /// </summary>
-public sealed record Refusal(int Status, string Code, string Message, int? RetryAfter = null, IReadOnlyList<ValidationError>? Errors = null)
+public sealed record Refusal(int Status, string Code, string Message, int? RetryAfter = null, IReadOnlyList<ValidationError>? Errors = null,
+    string? RateLimitLevel = null)
 {
     /// <summary>A 422 listing every problem; its message is the only error's, or a summary when there are several.</summary>
     public static Refusal Validation(IReadOnlyList<ValidationError> errors) =>
@@ -59,9 +61,13 @@ public sealed class Checked<T> where T : notnull
 
 public static class FireflyErrors
 {
+    /// <summary>The header of a 429 that names the level whose limit was reached (docs/firefly.md#quotas-and-usage).</summary>
+    public const string RateLimitLevelHeader = "x-access-rate-limit-level";
+
     public static JsonHttpResult<FireflyError> Result(Refusal r, HttpContext ctx)
     {
         if (r.RetryAfter is { } s) ctx.Response.Headers.RetryAfter = s.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (r.RateLimitLevel is { } level) ctx.Response.Headers[RateLimitLevelHeader] = level;
         return TypedResults.Json(r.Body, statusCode: r.Status);
     }
 

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Serialization;
 using Kiln.Server.Data;
 using Kiln.Server.Storage;
@@ -18,14 +19,18 @@ public sealed record ImagesResponse(
 
 public sealed record AsyncAccepted(string JobId, string StatusUrl, string CancelUrl);
 
-/// <summary>The status body (docs/firefly.md#responses); a failed job carries <c>error_code</c> and <c>message</c>.</summary>
+/// <summary>
+/// The status body (docs/firefly.md#responses); a failed job carries <c>error_code</c> and <c>message</c>, and a 422's
+/// <c>validation_errors</c> when its engine or upstream gave them.
+/// </summary>
 public sealed record JobStatus(
     string JobId,
     string Status,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? Progress,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ImagesResponse? Result,
     [property: JsonPropertyName("error_code"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ErrorCode,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Message);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Message,
+    [property: JsonPropertyName("validation_errors"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<ValidationError>? ValidationErrors = null);
 
 public sealed record UploadedImage(string Id);
 
@@ -41,10 +46,15 @@ public static class ImageMapping
         return new ImagesResponse(new ImageSize(r.Width, r.Height), outputs, r.ContentClass);
     }
 
+    /// <summary>A failed job's <see cref="Job.ValidationErrors"/>: null when there are none.</summary>
+    public static string? ErrorsToJson(IReadOnlyList<ValidationError>? errors) => errors is { Count: > 0 } ? JsonSerializer.Serialize(errors) : null;
+
+    public static IReadOnlyList<ValidationError>? ErrorsFromJson(string? json) => json is null ? null : JsonSerializer.Deserialize<List<ValidationError>>(json);
+
     public static async Task<JobStatus> AsStatusAsync(this Job j, IBlobStore store, TimeSpan lifetime, CancellationToken ct) => j.Status switch
     {
         JobStates.Succeeded => new JobStatus(j.Id, j.Status, 100, await RunResult.FromJson(j.Result!).AsResponseAsync(store, lifetime, ct), null, null),
-        JobStates.Failed => new JobStatus(j.Id, j.Status, null, null, j.ErrorCode ?? "runtime_error", j.Message ?? "The job failed"),
+        JobStates.Failed => new JobStatus(j.Id, j.Status, null, null, j.ErrorCode ?? "runtime_error", j.Message ?? "The job failed", ErrorsFromJson(j.ValidationErrors)),
         _ => new JobStatus(j.Id, j.Status, j.Progress, null, null, null),
     };
 }

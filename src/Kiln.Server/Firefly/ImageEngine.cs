@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Kiln.Server.Data;
+using Kiln.Server.Quotas;
 using Kiln.Server.Storage;
 
 namespace Kiln.Server.Firefly;
@@ -24,8 +25,11 @@ public interface IImageEngine
     Task CancelAsync(long orgId, string engine, EngineJob job, CancellationToken ct);
 }
 
-/// <summary>One run: the resolved spec, the org, the engine's name, where progress goes (0..100), and the job when async.</summary>
-public sealed record EngineRequest(ImageSpec Spec, long OrgId, string Engine, IProgress<int>? Progress, EngineJob? Job);
+/// <summary>
+/// One run: the resolved spec, the org, the engine's name, where progress goes (0..100), the job when async, and who the
+/// request is metered to (an upstream engine counts the upstream's 429s there: docs/upstream.md#quotas-and-usage).
+/// </summary>
+public sealed record EngineRequest(ImageSpec Spec, long OrgId, string Engine, IProgress<int>? Progress, EngineJob? Job, Metered Who);
 
 /// <summary>
 /// An async job as an engine sees it: its id, the state the engine saved on an earlier attempt (an upstream job, so a

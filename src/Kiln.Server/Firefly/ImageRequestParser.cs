@@ -47,6 +47,7 @@ internal static partial class ImageRequestParser
             c.Add(BodyChecker.Loc(Body, "promptBiasingLocaleCode"), $"string does not match regex \"{LocalePattern()}\"", "value_error.str.regex", new() { ["pattern"] = LocalePattern().ToString() });
 
         int? visualIntensity = null;
+        string? customModelId = null, upsampler = null;
         if (op == ImageOperation.Generate)
         {
             visualIntensity = c.Int(root, "visualIntensity", Body, 2, 10);
@@ -54,10 +55,11 @@ internal static partial class ImageRequestParser
                 c.Add(BodyChecker.Loc(Body, "visualIntensity"), "visualIntensity is not supported with image4_custom", "value_error");
             if (isAsync)
             {
-                var customModel = c.String(root, "customModelId", Body, 1, 256);
-                if (model is not null && model.EndsWith("_custom", StringComparison.Ordinal) && customModel is null && BodyChecker.Get(root, "customModelId") is null)
+                customModelId = c.String(root, "customModelId", Body, 1, 256);
+                if (model is not null && model.EndsWith("_custom", StringComparison.Ordinal) && customModelId is null && BodyChecker.Get(root, "customModelId") is null)
                     c.Missing(BodyChecker.Loc(Body, "customModelId"));
-                if (c.Enum(root, "upsamplerType", Body, Upsamplers) is not null && model != "image4_custom")
+                upsampler = c.Enum(root, "upsamplerType", Body, Upsamplers);
+                if (upsampler is not null && model != "image4_custom")
                     c.Add(BodyChecker.Loc(Body, "upsamplerType"), "upsamplerType is only supported with image4_custom", "value_error");
             }
         }
@@ -143,6 +145,7 @@ internal static partial class ImageRequestParser
             Operation = op, Async = isAsync, Width = width, Height = height, NumVariations = count, Seeds = finalSeeds,
             Prompt = prompt, NegativePrompt = negative, ContentClass = contentClass, StylePresets = presets, StyleStrength = styleStrength,
             VisualIntensity = visualIntensity, Tileable = tileable, LocaleCode = locale, ModelVersion = model ?? (isAsync && op is ImageOperation.Generate or ImageOperation.GenerateSimilar ? "image3" : null),
+            CustomModelId = customModelId, UpsamplerType = upsampler,
             Source = source, Mask = mask, MaskLoc = maskLoc, InvertMask = invert, Placement = placement,
             StyleReference = styleRef, StructureReference = structureRef, StructureStrength = structureStrength,
         };

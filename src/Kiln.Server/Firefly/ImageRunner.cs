@@ -76,12 +76,8 @@ public sealed class ImageRunner(
         try
         {
             var outputs = new EngineOutputs(store, who.OrgId, null, clock.GetUtcNow(), options.Value.ResultLifetime);
-            if ((await RunOnEngineAsync(runner, new EngineRequest(resolved, who.OrgId, engine.Name, null, null), outputs, ct)).Failed(out refusal, out var result))
-            {
-                // An upstream's own rate limit is counted apart in usage (docs/firefly.md#quotas-and-usage).
-                if (refusal.Status == 429 && engine.Name != EngineNames.Procedural) await quotas.CountUpstreamRateLimitedAsync(who, ct);
+            if ((await RunOnEngineAsync(runner, new EngineRequest(resolved, who.OrgId, engine.Name, null, null, who), outputs, ct)).Failed(out refusal, out var result))
                 return SyncRun.Refused(refusal);
-            }
             db.StoredBlobs.AddRange(outputs.Rows);
             await db.SaveChangesAsync(ct);
             kept = true;
@@ -131,7 +127,8 @@ public sealed class ImageRunner(
         if (EngineNamed(name) is not { } engine) return NoEngine(name);
         var outputs = new EngineOutputs(store, job.OrgId, OutputId(job.Id), clock.GetUtcNow(), options.Value.ResultLifetime);
         var state = new EngineJob(job.Id, job.Upstream, s => jobs.SaveEngineStateAsync(job.Id, s));
-        if ((await RunOnEngineAsync(engine, new EngineRequest(ImageSpec.FromJson(job.Request), job.OrgId, name, progress, state), outputs, ct)).Failed(out var refusal, out var result))
+        var who = await quotas.MeteredJobAsync(job, name, ct);
+        if ((await RunOnEngineAsync(engine, new EngineRequest(ImageSpec.FromJson(job.Request), job.OrgId, name, progress, state, who), outputs, ct)).Failed(out var refusal, out var result))
             return refusal;
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<KilnDb>();

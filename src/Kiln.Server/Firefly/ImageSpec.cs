@@ -32,6 +32,10 @@ public sealed record ImageSpec
     public bool Tileable { get; init; }
     public string? LocaleCode { get; init; }
     public string? ModelVersion { get; init; }
+    /// <summary>Async generate: the custom model (<c>customModelId</c>); required with an <c>*_custom</c> model.</summary>
+    public string? CustomModelId { get; init; }
+    /// <summary>Async generate with <c>image4_custom</c>: <c>default</c> or <c>low_creativity</c>.</summary>
+    public string? UpsamplerType { get; init; }
     public SourceRef? Source { get; init; }
     public SourceRef? Mask { get; init; }
     /// <summary>Where the mask was given (<c>loc</c> of its errors); null in jobs stored before it existed.</summary>

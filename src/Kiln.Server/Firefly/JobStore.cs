@@ -190,13 +190,18 @@ public sealed class JobStore
         return true;
     }
 
-    /// <summary>Marks the job failed and gives its images back, in one transaction (only while this node holds it).</summary>
-    public Task FailAsync(string id, string code, string message) => InScopeAsync(async db =>
+    /// <summary>
+    /// Marks the job failed and gives its images back, in one transaction (only while this node holds it). A 422's
+    /// <paramref name="errors"/> (an engine's, or an upstream's as it sent them) are kept for the status body.
+    /// </summary>
+    public Task FailAsync(string id, string code, string message, IReadOnlyList<ValidationError>? errors = null) => InScopeAsync(async db =>
     {
         bool failed;
+        var validation = ImageMapping.ErrorsToJson(errors);
         await using (var tx = await db.Database.BeginTransactionAsync(CancellationToken.None))
         {
-            failed = await FinishAsync(db, id, u => u.SetProperty(j => j.Status, JobStates.Failed).SetProperty(j => j.ErrorCode, code).SetProperty(j => j.Message, message)) == 1;
+            failed = await FinishAsync(db, id, u => u.SetProperty(j => j.Status, JobStates.Failed).SetProperty(j => j.ErrorCode, code)
+                .SetProperty(j => j.Message, message).SetProperty(j => j.ValidationErrors, validation)) == 1;
             if (failed) await quotas.ReleaseJobAsync(db, id);
             await tx.CommitAsync(CancellationToken.None);
         }

@@ -146,7 +146,7 @@ public sealed class JobWorker(
             if ((await runner.RunJobAsync(job, progress, cts.Token)).Failed(out var refusal, out var kept))
             {
                 span.Fail(refusal.Code);
-                await jobs.FailAsync(job.Id, refusal.Code, refusal.Message);
+                await jobs.FailAsync(job.Id, refusal.Code, refusal.Message, refusal.Errors);
             }
             else if (kept) Interlocked.Exchange(ref _outageDelayTicks, 0);
             else log.LogInformation("Job {JobId} was canceled or taken over; its result is discarded", job.Id);

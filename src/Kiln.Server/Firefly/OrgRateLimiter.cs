@@ -96,7 +96,7 @@ public sealed class OrgRateLimitFilter(OrgRateLimiter limiter) : IEndpointFilter
         if (http.Items[ImsCaller.ItemKey] is ImsCaller caller && await limiter.TryAcquireAsync(caller.OrgId, http.RequestAborted) is { } retry)
         {
             http.Response.Headers.RetryAfter = retry.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            http.Response.Headers["x-access-rate-limit-level"] = "org";
+            http.Response.Headers[FireflyErrors.RateLimitLevelHeader] = "org";
             return FireflyErrors.Error(429, "rate_limited", "Too many requests for this organization; retry after the time in retry-after");
         }
         return await next(context);

@@ -115,9 +115,22 @@ public sealed class QuotaLedger(IServiceScopeFactory scopes, TimeProvider clock,
     }
 
     /// <summary>
-    /// Counts an upstream engine's 429 (docs/firefly.md#quotas-and-usage): the one call an upstream engine makes when the
-    /// upstream refuses a request for its rate limit. It does not give the request's images back; the request's own
-    /// failure does that.
+    /// Who a running job is metered to: the org, project, credential, operation and engine its hold kept from the
+    /// submit, else (a job older than quotas) its org alone.
+    /// </summary>
+    public async Task<Metered> MeteredJobAsync(Job job, string engine, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<KilnDb>();
+        var hold = await db.QuotaHolds.AsNoTracking().FirstOrDefaultAsync(h => h.JobId == job.Id, ct);
+        return hold is null ? new Metered(job.OrgId, 0, 0, job.Operation, engine)
+            : new Metered(hold.OrgId, hold.ProjectId, hold.CredentialId, hold.Operation, hold.Engine);
+    }
+
+    /// <summary>
+    /// Counts one 429 of an upstream (docs/upstream.md#quotas-and-usage) in <see cref="UsageDay.UpstreamRateLimited"/>. Its one
+    /// caller is <c>UpstreamEngine</c>, for every 429 the upstream answers a sync request or a job (each retry's too). It
+    /// does not give the request's images back; the request's own failure does that.
     /// </summary>
     public async Task CountUpstreamRateLimitedAsync(Metered who, CancellationToken ct)
     {

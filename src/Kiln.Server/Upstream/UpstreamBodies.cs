@@ -5,9 +5,11 @@ using Kiln.Server.Generation;
 namespace Kiln.Server.Upstream;
 
 /// <summary>
-/// The Firefly request an upstream gets for a validated <see cref="ImageSpec"/> (docs/firefly.md#validation): the same
-/// fields the client sent, seeds fixed, sources already turned into the upstream's upload ids or allowed URLs. A sync
-/// request carries the mask in <c>image.mask</c>, an async one in the top-level <c>mask</c>, as Adobe's specs want.
+/// The Firefly request an upstream gets for a validated <see cref="ImageSpec"/> (docs/firefly.md#validation): every
+/// field Kiln accepted (docs/upstream.md#what-is-forwarded), seeds fixed, sources already turned into the upstream's
+/// upload ids or allowed URLs; <c>x-model-version</c> goes as a header (<c>UpstreamEngine</c>). A sync request carries
+/// the mask in <c>image.mask</c>, an async one in the top-level <c>mask</c>, as Adobe's specs want; an inverted mask
+/// (only the top-level form has <c>invert</c>) is also sent top-level on a sync request, so the upstream inverts it too.
 /// </summary>
 public static class UpstreamBodies
 {
@@ -23,6 +25,8 @@ public static class UpstreamBodies
         if (spec.VisualIntensity is { } vi) o["visualIntensity"] = vi;
         if (spec.LocaleCode is { } lc) o["promptBiasingLocaleCode"] = lc;
         if (spec.Tileable) o["tileable"] = true;
+        if (spec.CustomModelId is { } cm) o["customModelId"] = cm;
+        if (spec.UpsamplerType is { } ut) o["upsamplerType"] = ut;
         if (spec.StylePresets.Count > 0 || spec.StyleStrength is not null || spec.StyleReference is not null)
         {
             var style = new JsonObject();
@@ -44,7 +48,7 @@ public static class UpstreamBodies
             if (spec.Mask is { } m && !isAsync) image["mask"] = new JsonObject { ["source"] = source(m) };
             o["image"] = image;
         }
-        if (spec.Mask is { } mask && isAsync)
+        if (spec.Mask is { } mask && (isAsync || spec.InvertMask))
         {
             var top = new JsonObject { ["source"] = source(mask) };
             if (spec.InvertMask) top["invert"] = true;

@@ -5,11 +5,15 @@ using Kiln.Server.Firefly;
 
 namespace Kiln.Server.Upstream;
 
-/// <summary>The upstream could not answer (unreachable, timed out, 5xx, or 429): a sync request gets 503 (429) with Retry-After, a job retries.</summary>
-public sealed class UpstreamDownException(string message, int status = 503, TimeSpan? retryAfter = null) : Exception(message)
+/// <summary>
+/// The upstream could not answer (unreachable, timed out, 5xx, or 429): a sync request gets 503 (429) with Retry-After, a
+/// job retries. A 429 keeps the upstream's <c>x-access-rate-limit-level</c>, when it sent one.
+/// </summary>
+public sealed class UpstreamDownException(string message, int status = 503, TimeSpan? retryAfter = null, string? rateLimitLevel = null) : Exception(message)
 {
     public int Status { get; } = status;
     public TimeSpan? RetryAfter { get; } = retryAfter;
+    public string? RateLimitLevel { get; } = rateLimitLevel;
 }
 
 /// <summary>The upstream refused Kiln's credential (a revoked or wrong secret, a missing scope): never retried.</summary>
@@ -42,6 +46,7 @@ public static class UpstreamCalls
     public static async Task<UpstreamAnswer> SendAsync(HttpClient http, string upstream, HttpRequestMessage req, TimeSpan timeout, TimeProvider clock, CancellationToken ct)
     {
         req.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        req.Options.Set(UpstreamMeter.CallerToken, ct);
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         cts.CancelAfter(timeout);
         HttpResponseMessage res;
@@ -80,7 +85,8 @@ public static class UpstreamCalls
                 throw new UpstreamAuthException($"The upstream '{upstream}' refused access (HTTP 403 {new UpstreamAnswer(status, body, null).Str("error_code")}: "
                     + $"{new UpstreamAnswer(status, body, null).Str("message")}). Check that its credential is subscribed to the Firefly API and the profile's scopes.");
             if (status == 429)
-                throw new UpstreamDownException($"The upstream '{upstream}' is rate limiting Kiln", 429, retryAfter ?? TimeSpan.FromSeconds(5));
+                throw new UpstreamDownException($"The upstream '{upstream}' is rate limiting Kiln", 429, retryAfter ?? TimeSpan.FromSeconds(5),
+                    res.Headers.TryGetValues(FireflyErrors.RateLimitLevelHeader, out var level) ? level.FirstOrDefault() : null);
             if (status is 408 or >= 500)
                 throw new UpstreamDownException($"The upstream '{upstream}' answered HTTP {status}", 503, retryAfter);
             return new UpstreamAnswer(status, body, retryAfter);

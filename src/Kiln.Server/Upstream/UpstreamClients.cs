@@ -14,7 +14,7 @@ namespace Kiln.Server.Upstream;
 /// <see cref="UpstreamProfile.SecretVersion"/> changed (a rotation on any node, a replaced secret), the provider gets the
 /// new secrets at once, so every node switches on its next request (docs/upstream.md#rotation).
 /// </summary>
-public sealed class UpstreamClients(KeyEncryption kek, ILoggerFactory logs, IOptions<UpstreamOptions> options) : IDisposable
+public sealed class UpstreamClients(KeyEncryption kek, ILoggerFactory logs, IOptions<UpstreamOptions> options, KilnMetrics metrics) : IDisposable
 {
     private readonly SocketsHttpHandler _handler = new()
     {
@@ -26,8 +26,15 @@ public sealed class UpstreamClients(KeyEncryption kek, ILoggerFactory logs, IOpt
 
     private readonly ConcurrentDictionary<string, Runtime> _runtimes = new(StringComparer.Ordinal);
 
-    /// <summary>A plain client on the shared connection pool (IMS, output downloads, uploads without a token).</summary>
-    public HttpClient Plain => new(_handler, disposeHandler: false) { Timeout = options.Value.RequestTimeout };
+    /// <summary>
+    /// A plain client (no token) on the shared connection pool, for one kind of call to <paramref name="profile"/>'s
+    /// upstream (<see cref="UpstreamMeter.Token"/>, <see cref="UpstreamMeter.Firefly"/>, <see cref="UpstreamMeter.Output"/>):
+    /// its calls are measured by an <see cref="UpstreamMeter"/>, as every client here.
+    /// </summary>
+    public HttpClient Plain(string profile, string call) => new(Meter(profile, call), disposeHandler: false) { Timeout = options.Value.RequestTimeout };
+
+    // Never disposed with a client (disposeHandler: false): its inner handler is the shared pool, which lives as long as this.
+    private UpstreamMeter Meter(string profile, string call) => new(metrics, profile, call) { InnerHandler = _handler };
 
     /// <summary>A profile's live objects.</summary>
     public sealed class Runtime(UpstreamProfile profile, ServerToServerTokenProvider tokens, HttpClient firefly, KilnClientOptions clientOptions)
@@ -81,19 +88,22 @@ public sealed class UpstreamClients(KeyEncryption kek, ILoggerFactory logs, IOpt
         return o;
     }
 
-    /// <summary>A token provider for a profile (its own cache; the caller disposes it).</summary>
-    public ServerToServerTokenProvider Provider(KilnClientOptions o) =>
-        new(Plain, o, logs.CreateLogger<ServerToServerTokenProvider>());
+    /// <summary>A token provider for a profile (its own cache; the caller disposes it); its mints are measured as <c>token</c> calls.</summary>
+    public ServerToServerTokenProvider Provider(UpstreamProfile p, KilnClientOptions o) =>
+        new(Plain(p.Name, UpstreamMeter.Token), o, logs.CreateLogger<ServerToServerTokenProvider>());
 
-    /// <summary>An HTTP client that authenticates with <paramref name="tokens"/> (for Firefly, or the Console API with its scopes).</summary>
-    public HttpClient Authenticated(ServerToServerTokenProvider tokens, KilnClientOptions o) =>
-        new(new KilnAuthHandler(tokens, o) { InnerHandler = _handler }, disposeHandler: false) { Timeout = options.Value.RequestTimeout };
+    /// <summary>
+    /// An HTTP client that authenticates with <paramref name="tokens"/> (for Firefly, or the Console API with its scopes),
+    /// measured as <paramref name="call"/>.
+    /// </summary>
+    public HttpClient Authenticated(UpstreamProfile p, ServerToServerTokenProvider tokens, KilnClientOptions o, string call) =>
+        new(new KilnAuthHandler(tokens, o) { InnerHandler = Meter(p.Name, call) }, disposeHandler: false) { Timeout = options.Value.RequestTimeout };
 
     private Runtime Build(UpstreamProfile p)
     {
         var o = OptionsFor(p, Secrets(p));
-        var tokens = Provider(o);
-        return new Runtime(p, tokens, Authenticated(tokens, o), o);
+        var tokens = Provider(p, o);
+        return new Runtime(p, tokens, Authenticated(p, tokens, o, UpstreamMeter.Firefly), o);
     }
 
     private static bool SameEndpoint(UpstreamProfile a, UpstreamProfile b) =>

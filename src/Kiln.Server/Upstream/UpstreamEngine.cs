@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using Kiln.Server.Core;
 using Kiln.Server.Data;
 using Kiln.Server.Firefly;
+using Kiln.Server.Quotas;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -18,10 +19,11 @@ namespace Kiln.Server.Upstream;
 /// Sync: one call, whose 4xx answer reaches the client unchanged; an outage is 503 with Retry-After, an upstream 429 is
 /// 429 with its Retry-After. Async: one upstream job per Kiln job, its id saved on the job before it is polled, so a
 /// restart resumes it; outages and 429s are retried with backoff up to <see cref="UpstreamOptions.JobRetryLimit"/> in a
-/// row; a refused credential fails the job at once with a message that says so.
+/// row; a refused credential fails the job at once with a message that says so. Every 429 of the upstream, sync or a
+/// job's, is counted in usage by <see cref="RateLimitedAsync"/>.
 /// </summary>
 public sealed class UpstreamEngine(
-    UpstreamClients clients, SourceResolver sources, IServiceScopeFactory scopes, TimeProvider clock,
+    UpstreamClients clients, SourceResolver sources, QuotaLedger quotas, IServiceScopeFactory scopes, TimeProvider clock,
     IOptions<UpstreamOptions> options, IOptions<FireflyOptions> firefly, ILogger<UpstreamEngine> log) : IImageEngine
 {
     /// <summary>The upstream job as saved on the Kiln job (<see cref="Job.Upstream"/>).</summary>
@@ -52,10 +54,20 @@ public sealed class UpstreamEngine(
         catch (UpstreamDownException e) when (request.Job is null)
         {
             log.LogWarning("Upstream {Upstream} of org {OrgId}: {Problem}", name, request.OrgId, e.Message);
+            await RateLimitedAsync(request, e);
             var seconds = (int)Math.Ceiling((e.RetryAfter ?? TimeSpan.FromSeconds(O.RetryAfterSeconds)).TotalSeconds);
-            return e.Status == 429 ? new Refusal(429, "rate_limited", e.Message, RetryAfter: Math.Max(1, seconds))
+            return e.Status == 429 ? new Refusal(429, "rate_limited", e.Message, RetryAfter: Math.Max(1, seconds), RateLimitLevel: e.RateLimitLevel)
                 : new Refusal(503, "service_unavailable", e.Message, RetryAfter: Math.Max(1, seconds));
         }
+    }
+
+    /// <summary>
+    /// The one place an upstream's 429 is counted in usage, apart from Kiln's own quota refusals
+    /// (docs/upstream.md#quotas-and-usage): a sync request's, and each one a job meets while it submits, polls or retries.
+    /// </summary>
+    private async Task RateLimitedAsync(EngineRequest request, UpstreamDownException e)
+    {
+        if (e.Status == 429) await quotas.CountUpstreamRateLimitedAsync(request.Who, CancellationToken.None);
     }
 
     public async Task CancelAsync(long orgId, string engine, EngineJob job, CancellationToken ct)
@@ -144,6 +156,7 @@ public sealed class UpstreamEngine(
             }
             catch (UpstreamDownException e)
             {
+                await RateLimitedAsync(request, e);
                 if (++failures > O.JobRetryLimit)
                 {
                     log.LogWarning("Job {JobId} gives up on upstream {Upstream}: {Problem}", job.Id, name, e.Message);
@@ -269,7 +282,7 @@ public sealed class UpstreamEngine(
     /// <summary>Copies one output into Kiln's store (the default: clients get Kiln's URLs, expiry and org isolation).</summary>
     private async Task<StoredOutput> CopyAsync(string name, int index, int seed, string url, EngineOutputs outputs, CancellationToken ct)
     {
-        using var http = clients.Plain;
+        using var http = clients.Plain(name, UpstreamMeter.Output);
         byte[] bytes;
         string type;
         try

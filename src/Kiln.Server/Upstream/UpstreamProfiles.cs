@@ -170,14 +170,14 @@ public sealed partial class UpstreamProfiles(KilnDb db, UpstreamClients clients,
     {
         var checks = new List<UpstreamCheck>();
         var options = clients.OptionsFor(p, clients.Secrets(p));
-        using var tokens = clients.Provider(options);
+        using var tokens = clients.Provider(p, options);
         var token = await tokens.TryRequestTokenAsync(options.ClientSecrets[0], p.Scopes, ct);
         checks.Add(token.IsSuccess
             ? new UpstreamCheck("token", true, $"IMS at {p.ImsBaseUrl} minted a token for client {p.ClientId} with scopes {p.Scopes}")
             : new UpstreamCheck("token", false, TokenProblem(p, token)));
         if (token.IsSuccess)
         {
-            using var http = clients.Plain;
+            using var http = clients.Plain(p.Name, UpstreamMeter.Firefly);
             using var req = new HttpRequestMessage(HttpMethod.Get, new Uri(new Uri(p.FireflyBaseUrl.TrimEnd('/') + "/"), "v3/status/urn:ff:jobs:kiln-test:" + Guid.Empty));
             req.Headers.Authorization = new("Bearer", token.AccessToken);
             req.Headers.Add("x-api-key", p.ClientId);

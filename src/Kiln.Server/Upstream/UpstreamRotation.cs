@@ -86,7 +86,7 @@ public sealed class UpstreamRotation(
         var o = clients.OptionsFor(p, secrets);
         o.ConsoleScopes = KilnClientOptions.IoManagementScopes;
         o.TimeProvider = clock;
-        using var tokens = clients.Provider(o);
+        using var tokens = clients.Provider(p, o);
         var io = await tokens.TryRequestTokenAsync(secrets[0], KilnClientOptions.IoManagementScopes, ct);
         if (!io.IsSuccess)
         {
@@ -94,7 +94,7 @@ public sealed class UpstreamRotation(
                 : $"The upstream '{p.Name}' did not mint a token for rotation ({io.Error}: {io.ErrorDescription})";
             return new(p.Name, false, message, $"Check the profile with `kiln upstream test {p.Name}`.", steps);
         }
-        using var http = clients.Authenticated(tokens, o);
+        using var http = clients.Authenticated(p, tokens, o, UpstreamMeter.ConsoleApi);
         var console = new ConsoleClient(http, o);
         var rotator = new SecretRotator(console, tokens, o, logs.CreateLogger<SecretRotator>());
         var store = new CallbackSecretStore((secret, c) => StoreAsync(p, secret, c));

@@ -295,6 +295,9 @@ namespace Kiln.Server.Data.Migrations.Postgres
                     b.Property<string>("Upstream")
                         .HasColumnType("text");
 
+                    b.Property<string>("ValidationErrors")
+                        .HasColumnType("text");
+
                     b.HasKey("Id");
 
                     b.HasIndex("OrgId");

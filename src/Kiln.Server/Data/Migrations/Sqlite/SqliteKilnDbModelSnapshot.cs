@@ -288,6 +288,9 @@ namespace Kiln.Server.Data.Migrations.Sqlite
                     b.Property<string>("Upstream")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("ValidationErrors")
+                        .HasColumnType("TEXT");
+
                     b.HasKey("Id");
 
                     b.HasIndex("OrgId");
