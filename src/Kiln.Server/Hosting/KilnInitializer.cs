@@ -29,9 +29,7 @@ public sealed class KilnInitializer(
         await using (var scope = scopes.CreateAsyncScope())
         {
             var db = scope.ServiceProvider.GetRequiredService<KilnDb>();
-            // Migrate also compares the model with the last migration's snapshot (docs/benchmarks.md#start-up); on a
-            // database that is up to date only the history table is read.
-            if ((await db.Database.GetPendingMigrationsAsync(ct)).Any()) await db.Database.MigrateAsync(ct);
+            await Schema.MigrateAsync(db, ct);
             steps.Done("migrations");
             if (db.Database.IsSqlite()) await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", ct);
             await hasher.InitializeAsync(db, ims, kek, log, ct);
