@@ -37,8 +37,7 @@ public static class AdminCommand
             await using var sp = Services(parse);
             await using var scope = sp.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<KilnDb>();
-            var pending = (await db.Database.GetPendingMigrationsAsync(ct)).ToList();
-            await db.Database.MigrateAsync(ct);
+            var pending = await Schema.MigrateAsync(db, ct);
             System.Console.WriteLine(pending.Count == 0 ? "The database is up to date." : $"Applied {pending.Count} migration(s): {string.Join(", ", pending)}");
             return 0;
         }));
@@ -207,7 +206,7 @@ public static class AdminCommand
             var store = new MigratedDb(sp, sp.CreateAsyncScope());
             try
             {
-                await store.Db.Database.MigrateAsync(ct);
+                await Schema.MigrateAsync(store.Db, ct);
                 return store;
             }
             catch

@@ -1,3 +1,4 @@
+using Kiln.Server.Core;
 using Kiln.Server.Data;
 using Kiln.Server.Storage;
 using Microsoft.EntityFrameworkCore;
@@ -9,25 +10,8 @@ namespace Kiln.Server.Firefly;
 public sealed class CleanupService(IServiceScopeFactory scopes, IBlobStore store, TimeProvider clock, IOptions<FireflyOptions> options,
     ILogger<CleanupService> log) : BackgroundService
 {
-    protected override async Task ExecuteAsync(CancellationToken stop)
-    {
-        while (!stop.IsCancellationRequested)
-        {
-            try
-            {
-                await Task.Delay(options.Value.CleanupInterval, clock, stop);
-                await CleanAsync(stop);
-            }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e)
-            {
-                log.LogWarning(e, "Cleanup failed; will retry");
-            }
-        }
-    }
+    protected override Task ExecuteAsync(CancellationToken stop) =>
+        PeriodicLoop.RunAsync(clock, options.Value.CleanupInterval, CleanAsync, e => log.LogWarning(e, "Cleanup failed; will retry"), stop);
 
     public async Task CleanAsync(CancellationToken ct)
     {

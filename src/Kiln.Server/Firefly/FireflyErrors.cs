@@ -1,4 +1,3 @@
-using System.Diagnostics.CodeAnalysis;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -36,27 +35,18 @@ public sealed record Refusal(int Status, string Code, string Message, int? Retry
 }
 
 /// <summary>
-/// What a Firefly check answers: a value, or the <see cref="Refusal"/> that refused it (the house style of
-/// <see cref="Core.OpResult{T}"/>). <c>if (result.Failed(out var refusal, out var value)) return FireflyErrors.Result(refusal, ctx);</c>
+/// What a Firefly check answers: a value, or the <see cref="Refusal"/> that refused it (<see cref="Core.Result{T, TError}"/>,
+/// as <see cref="Core.OpResult{T}"/>). <c>if (result.Failed(out var refusal, out var value)) return FireflyErrors.Result(refusal, ctx);</c>
 /// </summary>
-public sealed class Checked<T> where T : notnull
+public sealed class Checked<T> : Core.Result<T, Refusal> where T : notnull
 {
-    private readonly T? _value;
-    private readonly Refusal? _refusal;
+    public Checked(T value) : base(value) { }
 
-    public Checked(T value) => _value = value;
-
-    public Checked(Refusal refusal) => _refusal = refusal;
+    public Checked(Refusal refusal) : base(refusal) { }
 
     public static implicit operator Checked<T>(T value) => new(value);
 
     public static implicit operator Checked<T>(Refusal refusal) => new(refusal);
-
-    public bool Failed([NotNullWhen(true)] out Refusal? refusal, [NotNullWhen(false)] out T? value)
-    {
-        (refusal, value) = (_refusal, _value);
-        return refusal is not null;
-    }
 }
 
 public static class FireflyErrors

@@ -31,9 +31,7 @@ public sealed class KilnInitializer(
             var db = scope.ServiceProvider.GetRequiredService<KilnDb>();
             _ = db.Model; // EF Core's services and the compiled model (docs/architecture.md#compiled-models), timed apart
             steps.Done("EF model");
-            // Migrate also compares the model with the last migration's snapshot (docs/benchmarks.md#start-up); on a
-            // database that is up to date only the history table is read.
-            if ((await db.Database.GetPendingMigrationsAsync(ct)).Any()) await db.Database.MigrateAsync(ct);
+            await Schema.MigrateAsync(db, ct);
             steps.Done("migrations");
             if (db.Database.IsSqlite()) await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", ct);
             await hasher.InitializeAsync(db, ims, kek, log, ct);

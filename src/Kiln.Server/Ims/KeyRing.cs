@@ -103,17 +103,6 @@ public sealed class KeyRing(IServiceScopeFactory scopes, KeyEncryption kek, Time
 /// <summary>Re-reads the key ring on an interval so rotations made by other nodes or the CLI are picked up.</summary>
 public sealed class KeyRingRefresher(KeyRing ring, TimeProvider clock, IOptions<ImsOptions> options, ILogger<KeyRingRefresher> log) : BackgroundService
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await Task.Delay(options.Value.KeyRefreshInterval, clock, stoppingToken);
-                await ring.RefreshAsync(stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { return; }
-            catch (Exception e) { log.LogWarning(e, "Signing key refresh failed; keeping the current keys"); }
-        }
-    }
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => PeriodicLoop.RunAsync(clock, options.Value.KeyRefreshInterval,
+        ring.RefreshAsync, e => log.LogWarning(e, "Signing key refresh failed; keeping the current keys"), stoppingToken);
 }

@@ -154,17 +154,6 @@ public sealed class UpstreamRotation(
 /// <summary>Each node checks now and then for due scheduled rotations (docs/upstream.md#rotation).</summary>
 public sealed class UpstreamRotationSchedule(UpstreamRotation rotation, TimeProvider clock, IOptions<UpstreamOptions> options, ILogger<UpstreamRotationSchedule> log) : BackgroundService
 {
-    protected override async Task ExecuteAsync(CancellationToken stop)
-    {
-        while (!stop.IsCancellationRequested)
-        {
-            try
-            {
-                await Task.Delay(options.Value.RotationCheckInterval, clock, stop);
-                await rotation.RotateDueAsync(stop);
-            }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested) { return; }
-            catch (Exception e) { log.LogWarning("Scheduled upstream rotation check failed: {Error}", e.Message); }
-        }
-    }
+    protected override Task ExecuteAsync(CancellationToken stop) => PeriodicLoop.RunAsync(clock, options.Value.RotationCheckInterval,
+        rotation.RotateDueAsync, e => log.LogWarning("Scheduled upstream rotation check failed: {Error}", e.Message), stop);
 }

@@ -197,7 +197,7 @@ public sealed class KilnCa : IDisposable
     {
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<KilnDb>();
-        await db.Database.MigrateAsync(ct);
+        await Schema.MigrateAsync(db, ct);
         var kiln = services.GetRequiredService<IOptions<KilnOptions>>().Value;
         var extra = services.GetService<IConfiguration>() is { } config ? AdobeHostsOptions.From(config).ExtraNames : [];
         var log = services.GetService<ILoggerFactory>()?.CreateLogger(typeof(KilnCa).FullName!) ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
