@@ -36,8 +36,18 @@ public sealed class GuidelineTests : IDisposable
         ConsoleClient console = new FakeConsole();
         Assert.Equal(7, (await firefly.GenerateImagesAsync(new GenerateImagesRequest { Prompt = "x" })).Outputs[0].Seed);
         Assert.Equal("Fake", (await console.ListOrganizationsAsync())[0].Name);
-        Assert.All(typeof(FireflyClient).GetMethods().Where(m => m.DeclaringType == typeof(FireflyClient) && !m.IsStatic && !m.IsSpecialName),
-            m => Assert.True(m.IsVirtual, m.Name + " is not virtual"));
+        // The Azure SDK pattern for every client a caller may want to substitute: a protected parameterless constructor and
+        // virtual public methods and properties (docs/client.md#testing-code-that-uses-the-client).
+        Type[] clients = [typeof(FireflyClient), typeof(ConsoleClient), typeof(DeviceFlowClient), typeof(SecretRotator)];
+        Assert.All(clients, t =>
+        {
+            Assert.False(t.IsSealed, t.Name + " is sealed");
+            var ctor = t.GetConstructor(System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic, Type.EmptyTypes);
+            Assert.True(ctor is { IsFamily: true }, t.Name + " has no protected parameterless constructor");
+            var members = t.GetMethods().Where(m => m.DeclaringType == t && !m.IsStatic && (!m.IsSpecialName || m.Name.StartsWith("get_", StringComparison.Ordinal))).ToList();
+            Assert.NotEmpty(members);
+            Assert.All(members, m => Assert.True(m.IsVirtual && !m.IsFinal, $"{t.Name}.{m.Name} is not virtual"));
+        });
     }
 
     [Fact]
