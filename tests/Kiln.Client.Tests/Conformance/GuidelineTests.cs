@@ -146,6 +146,58 @@ public sealed class GuidelineTests : IDisposable
     }
 
     [Fact]
+    public async Task Token_backoff_retries_and_failed_job_polls_are_logged_at_their_levels()
+    {
+        // A token endpoint that fails once: the backoff (Warning) and the retry of the GET (Information, no stack trace).
+        var logs = new ListLogger();
+        var ims = 0;
+        var imsHandler = new Recorder(_ => Interlocked.Increment(ref ims) == 1
+            ? Recorder.Json(503, """{"error":"server_error","error_description":"warming up"}""")
+            : Recorder.Json(200, Recorder.Token));
+        var firefly = new Firefly.FireflyStub().Status(Firefly.FireflyStub.Succeeded());
+        using (var sp = DefectTests.Services(o => { o.UseKiln(Firefly.FireflyStub.Base); o.ClientSecrets.Add("s"); o.FailureBackoff = TimeSpan.FromMilliseconds(100); }, b =>
+        {
+            b.Ims.ConfigurePrimaryHttpMessageHandler(() => imsHandler);
+            b.Firefly.ConfigurePrimaryHttpMessageHandler(() => firefly);
+            b.Services.AddLogging(l => l.SetMinimumLevel(LogLevel.Trace).AddProvider(logs));
+        }))
+        {
+            var client = sp.GetRequiredService<FireflyClient>();
+            await client.GetJobStatusAsync(client.JobFromId(Firefly.FireflyStub.JobId));
+        }
+        Assert.Contains(logs.Entries, x => x.Category == "Kiln.Client.ServerToServerTokenProvider" && x.Level == LogLevel.Warning
+            && x.Message.Contains("failed: server_error (HTTP 503)", StringComparison.Ordinal) && x.Message.Contains("next attempt in", StringComparison.Ordinal));
+        var retry = Assert.Single(logs.Entries, x => x.Category == "Kiln.Client.Resilience");
+        Assert.Equal(LogLevel.Information, retry.Level);
+        Assert.StartsWith("Retrying GET /v3/status/", retry.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("\n", retry.Message, StringComparison.Ordinal); // no exception, so no stack trace
+
+        // A failed poll while waiting (Warning), the job's end (Information) and the Kiln.WaitForJob span.
+        var pollLogs = new ListLogger();
+        using var factory = LoggerFactory.Create(l => l.SetMinimumLevel(LogLevel.Trace).AddProvider(pollLogs));
+        var stub = new Firefly.FireflyStub()
+            .Status(_ => Firefly.FireflyStub.Json(503, """{"error_code":"model_not_loaded","message":"warming up"}"""))
+            .Status(Firefly.FireflyStub.Succeeded());
+        var options = new KilnClientOptions { ClientId = "stub", JobPollInterval = TimeSpan.FromMilliseconds(20), MaxJobPollInterval = TimeSpan.FromMilliseconds(50) }
+            .UseKiln(Firefly.FireflyStub.Base);
+        var waiter = new FireflyClient(new HttpClient(stub), options, factory.CreateLogger<FireflyClient>());
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = s => s.Name == "Kiln.Client",
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllData,
+        };
+        var spans = new ConcurrentQueue<(string Name, string? JobId)>();
+        listener.ActivityStopped = a => spans.Enqueue((a.OperationName, a.GetTagItem("kiln.job_id") as string));
+        ActivitySource.AddActivityListener(listener);
+
+        await waiter.WaitForJobAsync(Firefly.FireflyStub.Job);
+
+        Assert.Contains(pollLogs.Entries, x => x.Level == LogLevel.Warning && x.Message.StartsWith("Status poll 1 of job " + Firefly.FireflyStub.JobId + " failed, still waiting", StringComparison.Ordinal));
+        Assert.Contains(pollLogs.Entries, x => x.Level == LogLevel.Information && x.Message.Contains("ended as Succeeded", StringComparison.Ordinal));
+        Assert.Contains(("Kiln.WaitForJob", Firefly.FireflyStub.JobId), spans);
+    }
+
+    [Fact]
     public async Task Disposing_the_provider_cancels_a_renewal_in_flight()
     {
         var ims = new Hang();
