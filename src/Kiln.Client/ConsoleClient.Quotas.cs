@@ -12,22 +12,22 @@ public partial class ConsoleClient
 
     /// <summary>One level's quota: its own limits, the effective ones and what the current windows used.</summary>
     /// <param name="orgId">The org id.</param>
-    /// <param name="scope"><c>org</c>, <c>project</c> or <c>credential</c>.</param>
-    /// <param name="targetId">The project or credential id; ignored for <c>org</c>.</param>
+    /// <param name="scope">The level.</param>
+    /// <param name="targetId">The project or credential id; ignored for <see cref="QuotaScope.Org"/>.</param>
     /// <param name="cancellationToken">Cancellation.</param>
-    public virtual async Task<ConsoleQuota> GetQuotaAsync(string orgId, string scope, string? targetId, CancellationToken cancellationToken = default)
+    public virtual async Task<ConsoleQuota> GetQuotaAsync(string orgId, QuotaScope scope, string? targetId, CancellationToken cancellationToken = default)
     {
-        if (scope == "org") return (await ListQuotasAsync(orgId, cancellationToken).ConfigureAwait(false))[0];
+        if (scope == QuotaScope.Org) return (await ListQuotasAsync(orgId, cancellationToken).ConfigureAwait(false))[0];
         return await SendAsync<ConsoleQuota>(HttpMethod.Get, QuotaPath(orgId, scope, targetId), null, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Sets a level's own limits (admins only); a null limit falls back to the configured default.</summary>
     /// <param name="orgId">The org id.</param>
-    /// <param name="scope"><c>org</c>, <c>project</c> or <c>credential</c>.</param>
-    /// <param name="targetId">The project or credential id; ignored for <c>org</c>.</param>
+    /// <param name="scope">The level.</param>
+    /// <param name="targetId">The project or credential id; ignored for <see cref="QuotaScope.Org"/>.</param>
     /// <param name="limits">Images per minute, day and month.</param>
     /// <param name="cancellationToken">Cancellation.</param>
-    public virtual Task<ConsoleQuota> SetQuotaAsync(string orgId, string scope, string? targetId, QuotaLimits limits, CancellationToken cancellationToken = default) =>
+    public virtual Task<ConsoleQuota> SetQuotaAsync(string orgId, QuotaScope scope, string? targetId, QuotaLimits limits, CancellationToken cancellationToken = default) =>
         SendAsync<ConsoleQuota>(HttpMethod.Put, QuotaPath(orgId, scope, targetId), limits ?? throw new ArgumentNullException(nameof(limits)), cancellationToken);
 
     /// <summary>Image usage of an org, or of one of its projects, summed per group (docs/console.md#quotas-and-usage).</summary>
@@ -46,11 +46,11 @@ public partial class ConsoleClient
         return SendAsync<ConsoleUsage>(HttpMethod.Get, path + (args.Count > 0 ? "?" + string.Join('&', args) : ""), null, cancellationToken);
     }
 
-    private static string QuotaPath(string orgId, string scope, string? targetId) => scope switch
+    private static string QuotaPath(string orgId, QuotaScope scope, string? targetId) => scope switch
     {
-        "org" => $"{Org(orgId)}/quotas",
-        "project" => $"{Org(orgId)}/projects/{E(targetId ?? throw new ArgumentNullException(nameof(targetId)))}/quotas",
-        "credential" => $"{Org(orgId)}/credentials/{E(targetId ?? throw new ArgumentNullException(nameof(targetId)))}/quotas",
-        _ => throw new ArgumentException("scope must be org, project or credential", nameof(scope)),
+        QuotaScope.Org => $"{Org(orgId)}/quotas",
+        QuotaScope.Project => $"{Org(orgId)}/projects/{E(targetId ?? throw new ArgumentNullException(nameof(targetId)))}/quotas",
+        QuotaScope.Credential => $"{Org(orgId)}/credentials/{E(targetId ?? throw new ArgumentNullException(nameof(targetId)))}/quotas",
+        _ => throw new ArgumentOutOfRangeException(nameof(scope), scope, "scope must be Org, Project or Credential"),
     };
 }

@@ -76,10 +76,38 @@ public sealed record StructureOptions(int? Strength = null, ImageReference? Imag
 /// <param name="Bottom">Bottom.</param>
 public sealed record Inset(int Left, int Top, int Right, int Bottom);
 
-/// <summary>Alignment placement.</summary>
-/// <param name="Horizontal"><c>center</c>, <c>left</c> or <c>right</c>.</param>
-/// <param name="Vertical"><c>center</c>, <c>top</c> or <c>bottom</c>.</param>
-public sealed record Alignment(string? Horizontal = null, string? Vertical = null);
+/// <summary>Where the image goes across the canvas (the wire's <c>center</c>, <c>left</c>, <c>right</c>).</summary>
+[JsonConverter(typeof(Internal.LowerCaseEnumConverter<HorizontalAlignment>))]
+public enum HorizontalAlignment
+{
+    /// <summary>Centered.</summary>
+    Center = 0,
+
+    /// <summary>At the left edge.</summary>
+    Left = 1,
+
+    /// <summary>At the right edge.</summary>
+    Right = 2,
+}
+
+/// <summary>Where the image goes down the canvas (the wire's <c>center</c>, <c>top</c>, <c>bottom</c>).</summary>
+[JsonConverter(typeof(Internal.LowerCaseEnumConverter<VerticalAlignment>))]
+public enum VerticalAlignment
+{
+    /// <summary>Centered.</summary>
+    Center = 0,
+
+    /// <summary>At the top edge.</summary>
+    Top = 1,
+
+    /// <summary>At the bottom edge.</summary>
+    Bottom = 2,
+}
+
+/// <summary>Alignment placement; a side left null is the server's default (centered).</summary>
+/// <param name="Horizontal">Across.</param>
+/// <param name="Vertical">Down.</param>
+public sealed record Alignment(HorizontalAlignment? Horizontal = null, VerticalAlignment? Vertical = null);
 
 /// <summary>Placement of the source in expand and object composite.</summary>
 /// <param name="Inset">Inset.</param>

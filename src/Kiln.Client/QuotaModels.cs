@@ -20,14 +20,31 @@ public sealed record QuotaUsed(
     [property: JsonPropertyName("day")] long Day,
     [property: JsonPropertyName("month")] long Month);
 
+/// <summary>The level a quota belongs to (the wire's <c>scope</c>: <c>org</c>, <c>project</c>, <c>credential</c>).</summary>
+[JsonConverter(typeof(Internal.LowerCaseEnumConverter<QuotaScope>))]
+public enum QuotaScope
+{
+    /// <summary>A scope this client does not know.</summary>
+    Unknown = 0,
+
+    /// <summary>The organization.</summary>
+    Org = 1,
+
+    /// <summary>One project of the organization.</summary>
+    Project = 2,
+
+    /// <summary>One credential of the organization.</summary>
+    Credential = 3,
+}
+
 /// <summary>One level's quota (docs/console.md#quotas-and-usage).</summary>
-/// <param name="Scope"><c>org</c>, <c>project</c> or <c>credential</c>.</param>
+/// <param name="Scope">The level: org, project or credential.</param>
 /// <param name="Id">The org, project or credential id.</param>
 /// <param name="Limits">Its own limits.</param>
 /// <param name="Effective">The limits that apply (own, else the defaults).</param>
 /// <param name="Used">What the current windows used.</param>
 public sealed record ConsoleQuota(
-    [property: JsonPropertyName("scope")] string Scope,
+    [property: JsonPropertyName("scope")] QuotaScope Scope,
     [property: JsonPropertyName("id")] string Id,
     [property: JsonPropertyName("limits")] QuotaLimits Limits,
     [property: JsonPropertyName("effective")] QuotaLimits Effective,

@@ -21,11 +21,11 @@ public static class QuotaCommands
         {
             var org = ctx.RequireOrg();
             var s = parse.GetValue(scope);
-            var quotas = s is null ? await ctx.Console.ListQuotasAsync(org, ct) : [await ctx.Console.GetQuotaAsync(org, s, Target(s, parse.GetValue(id)), ct)];
+            var quotas = s is null ? await ctx.Console.ListQuotasAsync(org, ct) : [await ctx.Console.GetQuotaAsync(org, ScopeOf(s), Target(s, parse.GetValue(id)), ct)];
             if (ctx.Json) { ctx.WriteJson(quotas); return CliContext.Ok; }
             var table = new Table().AddColumns("LEVEL", "ID", "PER MINUTE", "PER DAY", "PER MONTH");
             foreach (var q in quotas)
-                table.AddRow(q.Scope, q.Id, Cell(q.Used.Minute, q.Effective.PerMinute, q.Limits.PerMinute), Cell(q.Used.Day, q.Effective.PerDay, q.Limits.PerDay),
+                table.AddRow(Name(q.Scope), q.Id, Cell(q.Used.Minute, q.Effective.PerMinute, q.Limits.PerMinute), Cell(q.Used.Day, q.Effective.PerDay, q.Limits.PerDay),
                     Cell(q.Used.Month, q.Effective.PerMonth, q.Limits.PerMonth));
             ctx.Out.Write(table);
             ctx.Out.WriteLine("used / limit; (default) marks a configured default.");
@@ -44,12 +44,12 @@ public static class QuotaCommands
             var org = ctx.RequireOrg();
             var s = parse.GetValue(setScope)!;
             var target = Target(s, parse.GetValue(setId));
-            var current = (await ctx.Console.GetQuotaAsync(org, s, target, ct)).Limits;
+            var current = (await ctx.Console.GetQuotaAsync(org, ScopeOf(s), target, ct)).Limits;
             var limits = new QuotaLimits(Value(parse.GetValue(perMinute), current.PerMinute, "--per-minute"), Value(parse.GetValue(perDay), current.PerDay, "--per-day"),
                 Value(parse.GetValue(perMonth), current.PerMonth, "--per-month"));
-            var q = await ctx.Console.SetQuotaAsync(org, s, target, limits, ct);
+            var q = await ctx.Console.SetQuotaAsync(org, ScopeOf(s), target, limits, ct);
             if (ctx.Json) ctx.WriteJson(q);
-            else ctx.Out.WriteLine($"{q.Scope} {q.Id}: per minute {Text(q.Effective.PerMinute)}, per day {Text(q.Effective.PerDay)}, per month {Text(q.Effective.PerMonth)}.");
+            else ctx.Out.WriteLine($"{Name(q.Scope)} {q.Id}: per minute {Text(q.Effective.PerMinute)}, per day {Text(q.Effective.PerDay)}, per month {Text(q.Effective.PerMonth)}.");
             return CliContext.Ok;
         }, ct));
         cmd.Subcommands.Add(show);
@@ -93,6 +93,11 @@ public static class QuotaCommands
         }, ct));
         return cmd;
     }
+
+    /// <summary>The scope argument (one of <see cref="Scopes"/>, checked by the parser) as the client's enum.</summary>
+    private static QuotaScope ScopeOf(string scope) => Enum.Parse<QuotaScope>(scope, ignoreCase: true);
+
+    private static string Name(QuotaScope scope) => scope.ToString().ToLowerInvariant();
 
     private static string? Target(string scope, string? id) => scope == "org" ? null
         : id ?? throw new CliUsageException($"A {scope} id is required: kiln quota ... {scope} ID");

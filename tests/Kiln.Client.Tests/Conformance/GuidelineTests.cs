@@ -36,8 +36,18 @@ public sealed class GuidelineTests : IDisposable
         ConsoleClient console = new FakeConsole();
         Assert.Equal(7, (await firefly.GenerateImagesAsync(new GenerateImagesRequest { Prompt = "x" })).Outputs[0].Seed);
         Assert.Equal("Fake", (await console.ListOrganizationsAsync())[0].Name);
-        Assert.All(typeof(FireflyClient).GetMethods().Where(m => m.DeclaringType == typeof(FireflyClient) && !m.IsStatic && !m.IsSpecialName),
-            m => Assert.True(m.IsVirtual, m.Name + " is not virtual"));
+        // The Azure SDK pattern for every client a caller may want to substitute: a protected parameterless constructor and
+        // virtual public methods and properties (docs/client.md#testing-code-that-uses-the-client).
+        Type[] clients = [typeof(FireflyClient), typeof(ConsoleClient), typeof(DeviceFlowClient), typeof(SecretRotator)];
+        Assert.All(clients, t =>
+        {
+            Assert.False(t.IsSealed, t.Name + " is sealed");
+            var ctor = t.GetConstructor(System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic, Type.EmptyTypes);
+            Assert.True(ctor is { IsFamily: true }, t.Name + " has no protected parameterless constructor");
+            var members = t.GetMethods().Where(m => m.DeclaringType == t && !m.IsStatic && (!m.IsSpecialName || m.Name.StartsWith("get_", StringComparison.Ordinal))).ToList();
+            Assert.NotEmpty(members);
+            Assert.All(members, m => Assert.True(m.IsVirtual && !m.IsFinal, $"{t.Name}.{m.Name} is not virtual"));
+        });
     }
 
     [Fact]
@@ -133,6 +143,58 @@ public sealed class GuidelineTests : IDisposable
         Assert.DoesNotContain(e, x => x.Message.Contains(demo.ClientSecret, StringComparison.Ordinal) || x.Message.Contains("not-the-secret", StringComparison.Ordinal));
         Assert.DoesNotContain(e, x => x.Category.StartsWith("Polly", StringComparison.Ordinal) && x.Level >= LogLevel.Information);
         Assert.Contains("Kiln.Token", activities);
+    }
+
+    [Fact]
+    public async Task Token_backoff_retries_and_failed_job_polls_are_logged_at_their_levels()
+    {
+        // A token endpoint that fails once: the backoff (Warning) and the retry of the GET (Information, no stack trace).
+        var logs = new ListLogger();
+        var ims = 0;
+        var imsHandler = new Recorder(_ => Interlocked.Increment(ref ims) == 1
+            ? Recorder.Json(503, """{"error":"server_error","error_description":"warming up"}""")
+            : Recorder.Json(200, Recorder.Token));
+        var firefly = new Firefly.FireflyStub().Status(Firefly.FireflyStub.Succeeded());
+        using (var sp = DefectTests.Services(o => { o.UseKiln(Firefly.FireflyStub.Base); o.ClientSecrets.Add("s"); o.FailureBackoff = TimeSpan.FromMilliseconds(100); }, b =>
+        {
+            b.Ims.ConfigurePrimaryHttpMessageHandler(() => imsHandler);
+            b.Firefly.ConfigurePrimaryHttpMessageHandler(() => firefly);
+            b.Services.AddLogging(l => l.SetMinimumLevel(LogLevel.Trace).AddProvider(logs));
+        }))
+        {
+            var client = sp.GetRequiredService<FireflyClient>();
+            await client.GetJobStatusAsync(client.JobFromId(Firefly.FireflyStub.JobId));
+        }
+        Assert.Contains(logs.Entries, x => x.Category == "Kiln.Client.ServerToServerTokenProvider" && x.Level == LogLevel.Warning
+            && x.Message.Contains("failed: server_error (HTTP 503)", StringComparison.Ordinal) && x.Message.Contains("next attempt in", StringComparison.Ordinal));
+        var retry = Assert.Single(logs.Entries, x => x.Category == "Kiln.Client.Resilience");
+        Assert.Equal(LogLevel.Information, retry.Level);
+        Assert.StartsWith("Retrying GET /v3/status/", retry.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("\n", retry.Message, StringComparison.Ordinal); // no exception, so no stack trace
+
+        // A failed poll while waiting (Warning), the job's end (Information) and the Kiln.WaitForJob span.
+        var pollLogs = new ListLogger();
+        using var factory = LoggerFactory.Create(l => l.SetMinimumLevel(LogLevel.Trace).AddProvider(pollLogs));
+        var stub = new Firefly.FireflyStub()
+            .Status(_ => Firefly.FireflyStub.Json(503, """{"error_code":"model_not_loaded","message":"warming up"}"""))
+            .Status(Firefly.FireflyStub.Succeeded());
+        var options = new KilnClientOptions { ClientId = "stub", JobPollInterval = TimeSpan.FromMilliseconds(20), MaxJobPollInterval = TimeSpan.FromMilliseconds(50) }
+            .UseKiln(Firefly.FireflyStub.Base);
+        var waiter = new FireflyClient(new HttpClient(stub), options, factory.CreateLogger<FireflyClient>());
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = s => s.Name == "Kiln.Client",
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllData,
+        };
+        var spans = new ConcurrentQueue<(string Name, string? JobId)>();
+        listener.ActivityStopped = a => spans.Enqueue((a.OperationName, a.GetTagItem("kiln.job_id") as string));
+        ActivitySource.AddActivityListener(listener);
+
+        await waiter.WaitForJobAsync(Firefly.FireflyStub.Job);
+
+        Assert.Contains(pollLogs.Entries, x => x.Level == LogLevel.Warning && x.Message.StartsWith("Status poll 1 of job " + Firefly.FireflyStub.JobId + " failed, still waiting", StringComparison.Ordinal));
+        Assert.Contains(pollLogs.Entries, x => x.Level == LogLevel.Information && x.Message.Contains("ended as Succeeded", StringComparison.Ordinal));
+        Assert.Contains(("Kiln.WaitForJob", Firefly.FireflyStub.JobId), spans);
     }
 
     [Fact]

@@ -34,6 +34,11 @@ public sealed class PublicApiTests
         Assert.All(api.Split('\n').Where(l => l.Contains("JsonElement", StringComparison.Ordinal)),
             l => Assert.True(l.Contains("Metadata", StringComparison.Ordinal) || l.Contains("ErrorList", StringComparison.Ordinal) || l.Contains("DownloadWorkspaceAsync", StringComparison.Ordinal), l));
         Assert.DoesNotContain("CancellationToken ct", api); // cancellationToken everywhere
+        // A closed set of values is an enum, not a string: a quota's level is QuotaScope, an alignment Horizontal/VerticalAlignment.
+        Assert.DoesNotContain("System.String scope,", api);
+        Assert.DoesNotContain("System.String Scope {", api);
+        Assert.DoesNotContain("System.String? Horizontal", api);
+        Assert.DoesNotContain("System.String? Vertical", api);
     }
 
     private static string SourceDir([CallerFilePath] string path = "") => Path.GetDirectoryName(Path.GetDirectoryName(path))!;

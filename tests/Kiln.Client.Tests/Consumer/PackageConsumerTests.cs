@@ -3,6 +3,7 @@ using System.IO.Compression;
 using System.Runtime.CompilerServices;
 using System.Reflection.Metadata;
 using System.Text.RegularExpressions;
+using System.Xml.Linq;
 using Kiln.Server.Tests.Firefly;
 using Kiln.Server.Tests.Infrastructure;
 
@@ -40,17 +41,46 @@ public sealed partial class PackageConsumerTests : IDisposable
         await RunAsync("dotnet", ["pack", Path.Combine(repo, "src/Kiln.Client/Kiln.Client.csproj"), "-c", configuration, "--no-build", "--nologo",
             "-o", feed, $"-p:Version={version}"], repo);
         var nupkg = Path.Combine(feed, $"Kiln.Client.{version}.nupkg");
+        var commit = await GitAsync(repo, "rev-parse", "HEAD") ?? throw new InvalidOperationException("the repository is not a git clone");
+        var origin = await GitAsync(repo, "remote", "get-url", "origin"); // null: no origin remote
         using (var zip = ZipFile.OpenRead(nupkg))
         {
             var names = zip.Entries.Select(e => e.FullName).ToList();
             Assert.Contains("lib/net8.0/Kiln.Client.dll", names);
             Assert.Contains("lib/net10.0/Kiln.Client.dll", names);
             Assert.Contains("lib/net8.0/Kiln.Client.xml", names);
+            Assert.Contains("lib/net10.0/Kiln.Client.xml", names);
             Assert.Contains("README.md", names);
-            using var nuspec = new StreamReader(zip.GetEntry("Kiln.Client.nuspec")!.Open());
-            var spec = await nuspec.ReadToEndAsync();
-            Assert.Contains("<license type=\"expression\">", spec);
-            Assert.Contains("<repository type=\"git\"", spec);
+            Assert.Contains("Copyright (c) 2026 The Kiln authors", await EntryText(zip, "LICENSE"));
+            var metadata = await NuspecMetadata(zip);
+            var ns = metadata.Name.Namespace;
+            var license = metadata.Element(ns + "license");
+            Assert.Equal(("expression", "MIT"), ((string?)license?.Attribute("type"), license?.Value));
+            Assert.Equal("README.md", (string?)metadata.Element(ns + "readme"));
+            var repository = metadata.Element(ns + "repository") ?? throw new InvalidOperationException("no <repository> in the nuspec");
+            Assert.Equal("git", (string?)repository.Attribute("type"));
+            Assert.Equal(commit, (string?)repository.Attribute("commit")); // Source Link: the commit the package was built from
+            // The URL comes from the clone's origin remote (Source Link); a clone without one names none.
+            if (origin is null) Assert.Null(repository.Attribute("url"));
+            else Assert.False(string.IsNullOrEmpty((string?)repository.Attribute("url")), "origin is " + origin + " but the nuspec names no repository URL");
+            // ContinuousIntegrationBuild: the PDB path recorded in the DLL is mapped too.
+            using var dll = new MemoryStream();
+            await using (var d = zip.GetEntry("lib/net8.0/Kiln.Client.dll")!.Open()) await d.CopyToAsync(dll);
+            dll.Position = 0;
+            using var pe = new System.Reflection.PortableExecutable.PEReader(dll);
+            var codeView = pe.ReadDebugDirectory().Single(e => e.Type == System.Reflection.PortableExecutable.DebugDirectoryEntryType.CodeView);
+            Assert.StartsWith("/_/", pe.ReadCodeViewDebugDirectoryData(codeView).Path);
+        }
+        // -p:RepositoryUrl=... names the repository where the clone has no origin remote (docs/client.md#package).
+        var named = Path.Combine(_work, "named");
+        await RunAsync("dotnet", ["pack", Path.Combine(repo, "src/Kiln.Client/Kiln.Client.csproj"), "-c", configuration, "--no-build", "--nologo",
+            "-o", named, $"-p:Version={version}", "-p:RepositoryUrl=https://git.example.test/kiln.git"], repo);
+        using (var zip = ZipFile.OpenRead(Path.Combine(named, $"Kiln.Client.{version}.nupkg")))
+        {
+            var metadata = await NuspecMetadata(zip);
+            var repository = metadata.Element(metadata.Name.Namespace + "repository")!;
+            Assert.Equal(("git", "https://git.example.test/kiln.git", commit),
+                ((string?)repository.Attribute("type"), (string?)repository.Attribute("url"), (string?)repository.Attribute("commit")));
         }
         var snupkg = Path.Combine(feed, $"Kiln.Client.{version}.snupkg");
         using (var symbols = ZipFile.OpenRead(snupkg))
@@ -97,6 +127,31 @@ public sealed partial class PackageConsumerTests : IDisposable
         env["FIREFLY_SERVICES_CLIENT_SECRET"] = "wrong";
         var failed = await RunAsync(Path.Combine(publish, "ConsumerApp"), [], run, env, expectExit: 1);
         Assert.Matches(@"40[01] invalid_client", failed);
+    }
+
+    /// <summary>git's output, or null when it fails.</summary>
+    private static async Task<string?> GitAsync(string dir, params string[] args)
+    {
+        var psi = new ProcessStartInfo("git") { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        _ = p.StandardError.ReadToEndAsync();
+        await p.WaitForExitAsync();
+        var text = (await stdout).Trim();
+        return p.ExitCode == 0 && text.Length > 0 ? text : null;
+    }
+
+    private static async Task<string> EntryText(ZipArchive zip, string name)
+    {
+        using var reader = new StreamReader((zip.GetEntry(name) ?? throw new InvalidOperationException(name + " is not in the package")).Open());
+        return await reader.ReadToEndAsync();
+    }
+
+    private static async Task<XElement> NuspecMetadata(ZipArchive zip)
+    {
+        var spec = XDocument.Parse(await EntryText(zip, "Kiln.Client.nuspec"));
+        return spec.Root!.Element(spec.Root.Name.Namespace + "metadata") ?? throw new InvalidOperationException("no <metadata> in the nuspec");
     }
 
     /// <summary>The first C# block of the README, which must be a complete Program.cs.</summary>

@@ -24,7 +24,7 @@ public sealed class FireflyOperationsTests
     {
         "generate" => new GenerateImagesRequest { Prompt = "a cat coding", NumVariations = 2, Seeds = [1, 2], Size = new(2048, 2048), ContentClass = ContentClass.Art, ModelVersion = "image4_standard" },
         "similar" => new GenerateSimilarImagesRequest { Image = Input, NumVariations = 1 },
-        "expand" => new ExpandImageRequest { Image = Input, Size = new(2500, 2500), Placement = new(Alignment: new("left", "top")) },
+        "expand" => new ExpandImageRequest { Image = Input, Size = new(2500, 2500), Placement = new(Alignment: new(HorizontalAlignment.Left, VerticalAlignment.Top)) },
         "fill" => new FillImageRequest { Image = Input, Mask = new ImageMask(ImageReference.FromUpload("0a1b2c3d-0000-4000-8000-000000000002")), Prompt = "flowers" },
         _ => new ObjectCompositeRequest { Prompt = "on a table", Image = Input, ContentClass = ContentClass.Photo },
     };
@@ -51,6 +51,8 @@ public sealed class FireflyOperationsTests
         var json = JsonDocument.Parse(body!).RootElement;
         Assert.True(json.TryGetProperty(requiredField, out _), body);
         Assert.False(json.TryGetProperty("modelVersion", out _));
+        if (op == "expand") // the alignment enums go out as the wire's lower-case names
+            Assert.Equal("""{"horizontal":"left","vertical":"top"}""", json.GetProperty("placement").GetProperty("alignment").GetRawText());
         Assert.Equal("application/json", req.Content!.Headers.ContentType!.MediaType);
         Assert.Equal(1779323515, result.Outputs[0].Seed);
         Assert.Equal(new ImageSize(2048, 2048), result.Size);

@@ -1,6 +1,8 @@
 using System.Net;
 using Kiln.Client.Tests.Infrastructure;
 using Kiln.Server.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Kiln.Client.Tests.Secrets;
 
@@ -32,7 +34,8 @@ public sealed class SecretRotatorTests : IDisposable
     {
         _kiln.Start();
         var oldUuid = await SecretsAdmin.FirstUuidAsync(_kiln);
-        using var client = new ClientHarness(_kiln);
+        var logs = new Conformance.ListLogger();
+        using var client = new ClientHarness(_kiln, more: b => b.Services.AddLogging(l => l.SetMinimumLevel(LogLevel.Trace).AddProvider(logs)));
         var store = new FileSecretStore(Path.Combine(_dir, "secret"));
         var progress = new ListProgress<RotationStep>();
 
@@ -49,6 +52,11 @@ public sealed class SecretRotatorTests : IDisposable
         var done = progress.Items.Where(s => s.Status == RotationStepStatus.Succeeded).Select(s => s.Kind).ToList();
         Assert.Equal([RotationStepKind.AddSecret, RotationStepKind.ProveSecret, RotationStepKind.StoreSecret, RotationStepKind.WaitForIdle, RotationStepKind.DeleteOldSecret], done);
         Assert.DoesNotContain(progress.Items, s => s.Message.Contains(stored, StringComparison.Ordinal));
+        // Each step is logged at Information (docs/client.md#logging-and-tracing), and no line holds either secret.
+        var steps = logs.Entries.Where(e => e.Category == "Kiln.Client.SecretRotator").ToList();
+        Assert.All([RotationStepKind.AddSecret, RotationStepKind.ProveSecret, RotationStepKind.StoreSecret, RotationStepKind.WaitForIdle, RotationStepKind.DeleteOldSecret],
+            k => Assert.Contains(steps, e => e.Level == LogLevel.Information && e.Message.Contains($": {k} Succeeded:", StringComparison.Ordinal)));
+        Assert.DoesNotContain(logs.Entries, e => e.Message.Contains(stored, StringComparison.Ordinal) || e.Message.Contains(_kiln.Demo.ClientSecret, StringComparison.Ordinal));
         Assert.Equal(0, client.Tokens.CurrentSecretIndex); // the rotator switched its own provider to the new secret
         Assert.Equal(1, client.Tokens.SecretCount);
     }

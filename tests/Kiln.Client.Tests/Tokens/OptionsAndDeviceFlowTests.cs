@@ -25,6 +25,7 @@ public sealed class OptionsAndDeviceFlowTests
         Assert.Null(new KilnClientOptions().FireflyBaseUrl);
         var noBase = Assert.Throws<InvalidOperationException>(() => new FireflyClient(new HttpClient(), new KilnClientOptions()));
         Assert.Contains("no base address", noBase.Message);
+        Assert.Contains("no base address", Assert.Throws<InvalidOperationException>(() => new ConsoleClient(new HttpClient(), new KilnClientOptions())).Message);
         var o = new KilnClientOptions().UseAdobe();
         Assert.Equal(new Uri("https://ims-na1.adobelogin.com"), o.ImsBaseUrl);
         Assert.Equal(new Uri("https://firefly-api.adobe.io"), o.FireflyBaseUrl);
