@@ -78,7 +78,8 @@ public static class KilnApp
     {
         services.AddSingleton<KeyEncryption>(); // loaded by KilnInitializer.PrepareData before anything opens a key
         services.AddDbContext<SqliteKilnDb>((sp, o) => o.UseSqlite(
-            $"Data Source={Path.Combine(sp.GetRequiredService<IOptions<KilnOptions>>().Value.FullDataDir, "kiln.db")};Foreign Keys=True;Default Timeout=30"));
+            $"Data Source={Path.Combine(sp.GetRequiredService<IOptions<KilnOptions>>().Value.FullDataDir, "kiln.db")};Foreign Keys=True;Default Timeout=30")
+            .AddInterceptors(SqliteBusyTimeout.Instance));
         services.AddDbContext<PostgresKilnDb>((sp, o) => o.UseNpgsql(sp.GetRequiredService<IOptions<KilnOptions>>().Value.Database));
         services.AddScoped<KilnDb>(sp => sp.GetRequiredService<IOptions<KilnOptions>>().Value.UsesPostgres
             ? sp.GetRequiredService<PostgresKilnDb>()
