@@ -16,10 +16,12 @@ public static class JobsBench
 {
     public const double Budget = 0.9;
     private static readonly HttpClient Plain = new(); // a pre-signed URL carries its own authority
+    private static long _polls;
 
-    public static async Task<int> RunAsync(string? postgresAdmin, int images, int size)
+    public static async Task<int> RunAsync(string? postgresAdmin, int images, int size, int pollMs)
     {
         await using var kiln = await InProcess.StartAsync(postgresAdmin);
+        using var probe = new JobsProbe();
         using var http = new HttpClient { BaseAddress = new Uri(kiln.Url), Timeout = TimeSpan.FromMinutes(5) };
         var tokenRes = await http.PostAsync("/ims/token/v3", new StringContent(InProcess.TokenBody(kiln.Demo.ClientId, kiln.Demo.ClientSecret),
             Encoding.UTF8, "application/x-www-form-urlencoded"));
@@ -28,15 +30,22 @@ public static class JobsBench
         http.DefaultRequestHeaders.Add("x-api-key", kiln.Demo.ClientId);
 
         await SyncAsync(http, 0, 8, size); // warm-up: JIT, pools, the first blob writes
-        await AsyncAsync(http, 0, 8, size);
+        await AsyncAsync(http, 0, 8, size, pollMs);
         var half = Math.Max(1, images / 2);
         var rounds = new List<(double Sync, double Async)>();
+        var profile = new List<(string Mode, JobsProbe.Window W, double Polls)>();
         for (var r = 0; r < 2; r++)
         {
             var seed = 1000 + r * half;
-            double s, a;
-            if (r == 0) { s = await SyncAsync(http, seed, half, size); a = await AsyncAsync(http, seed, half, size); }
-            else { a = await AsyncAsync(http, seed, half, size); s = await SyncAsync(http, seed, half, size); }
+            double s = 0, a = 0;
+            foreach (var mode in r == 0 ? new[] { "sync", "async" } : ["async", "sync"])
+            {
+                probe.Reset();
+                var polls = Interlocked.Exchange(ref _polls, 0);
+                if (mode == "sync") s = await SyncAsync(http, seed, half, size);
+                else a = await AsyncAsync(http, seed, half, size, pollMs);
+                profile.Add((mode, probe.Read(half), (double)Interlocked.Exchange(ref _polls, 0) / half));
+            }
             rounds.Add((half / s, half / a));
         }
         var ratio = Median(rounds.Select(p => p.Async / p.Sync));
@@ -47,6 +56,13 @@ public static class JobsBench
         for (var i = 0; i < rounds.Count; i++)
             Console.WriteLine(F($"| {i + 1} ({(i == 0 ? "sync first" : "async first")}) | {rounds[i].Sync:F1} | {rounds[i].Async:F1} | {rounds[i].Async / rounds[i].Sync:F3} |"));
         Console.WriteLine(F($"| **median of paired ratios** | | | **{ratio:F3}** (budget >= {Budget}) |"));
+        Console.WriteLine();
+        Console.WriteLine(F($"Profile (status polled every {pollMs} ms): share of render slots busy, per image DB commands and status polls, mean ms of pick-up and spans"));
+        Console.WriteLine();
+        Console.WriteLine("| Mode | CPU ms / image: process (Kiln + client) | PostgreSQL | slots busy | DB commands / image | polls / image | pick-up mean / max ms | claim ms | run ms | render + slot wait ms |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var (mode, w, p) in profile)
+            Console.WriteLine(F($"| {mode} | {w.CpuMsPerImage:F1} | {w.PostgresCpuMsPerImage:F1} | {w.SlotsBusy:P0} | {w.CommandsPerImage:F1} | {p:F2} | {w.PickupMeanMs:F0} / {w.PickupMaxMs:F0} | {w.ClaimMs:F2} | {w.RunMs:F1} | {w.RenderMs:F1} |"));
         return ratio >= Budget ? 0 : 3;
     }
 
@@ -71,7 +87,7 @@ public static class JobsBench
     }
 
     /// <summary>Seconds for <paramref name="count"/> async jobs: all submitted, then each awaited in order and downloaded.</summary>
-    private static async Task<double> AsyncAsync(HttpClient http, int firstSeed, int count, int size)
+    private static async Task<double> AsyncAsync(HttpClient http, int firstSeed, int count, int size, int pollMs)
     {
         var status = new string[count];
         var next = -1;
@@ -86,12 +102,13 @@ public static class JobsBench
         {
             while (true)
             {
+                Interlocked.Increment(ref _polls);
                 using var res = await http.GetAsync(path);
                 var job = JsonDocument.Parse(await res.Content.ReadAsStringAsync()).RootElement;
                 var state = job.GetProperty("status").GetString();
                 if (state == "succeeded") { await DownloadAsync(http, job.GetProperty("result").GetProperty("outputs")[0]); break; }
                 if (state is "failed" or "canceled") throw new InvalidOperationException("job " + state + ": " + job);
-                await Task.Delay(10);
+                await Task.Delay(pollMs);
             }
         }
         return sw.Elapsed.TotalSeconds;

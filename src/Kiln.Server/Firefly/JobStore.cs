@@ -3,6 +3,7 @@ using Kiln.Server.Data;
 using Kiln.Server.Quotas;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Query;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using Microsoft.Extensions.Options;
 
 namespace Kiln.Server.Firefly;
@@ -11,7 +12,8 @@ namespace Kiln.Server.Firefly;
 /// Every write to a job row, and so every change of a job's status: submit, claim, heartbeat, the engine's state, succeed,
 /// fail, hand back, cancel, and the re-queue of interrupted jobs. Nothing else updates a job. On PostgreSQL a claim is one
 /// <c>UPDATE ... WHERE id = (SELECT ... FOR UPDATE SKIP LOCKED)</c>, so nodes sharing the database never take the same
-/// job nor wait on each other; on SQLite it is a conditional UPDATE (status = pending). A running job holds a lease
+/// job nor wait on each other; on SQLite the same UPDATE runs under the database's write lock. Either way the UPDATE
+/// returns the claimed row (one round trip). A running job holds a lease
 /// (<see cref="Node"/>, renewed by <see cref="BeatAsync"/>); succeed, fail and hand back apply only while it is held.
 /// Calls made for a request or inside a caller's transaction take its <see cref="KilnDb"/>; the worker's open their own.
 /// A job's reserved images (docs/firefly.md#quotas-and-usage) are committed in the transaction that marks it succeeded
@@ -126,33 +128,30 @@ public sealed class JobStore
         return job;
     }
 
+    // One statement claims and returns the job; the text holds only placeholders ({0}, {1}, ...), every value is a
+    // parameter. PostgreSQL skips rows other nodes are claiming; on SQLite the statement runs under the write lock.
+    private const string ClaimSql = """
+        UPDATE "Jobs" SET "Status" = {0}, "LeaseOwner" = {1}, "LeaseExpiresAt" = {2}, "Attempts" = "Attempts" + 1, "UpdatedAt" = {3}
+        WHERE "Id" = (SELECT "Id" FROM "Jobs" WHERE "Status" = {4} ORDER BY "CreatedAt" LIMIT 1
+        """;
+    private const string ClaimSqlite = ClaimSql + ") RETURNING *";
+    private const string ClaimPostgres = ClaimSql + " FOR UPDATE SKIP LOCKED) RETURNING *";
+
+    private static readonly DateTimeOffsetToBinaryConverter SqliteTime = new();
+
     private async Task<Job?> ClaimOneAsync(CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<KilnDb>();
-        if (!db.Database.IsSqlite())
-        {
-            var now = clock.GetUtcNow();
-            var expires = now + options.Value.JobLease;
-            var ids = await db.Database.SqlQuery<string>($"""
-                UPDATE "Jobs" SET "Status" = {JobStates.Running}, "LeaseOwner" = {Node}, "LeaseExpiresAt" = {expires},
-                    "Attempts" = "Attempts" + 1, "UpdatedAt" = {now}
-                WHERE "Id" = (SELECT "Id" FROM "Jobs" WHERE "Status" = {JobStates.Pending} ORDER BY "CreatedAt" LIMIT 1 FOR UPDATE SKIP LOCKED)
-                RETURNING "Id" AS "Value"
-                """).ToListAsync(ct);
-            return ids.Count == 1 ? await db.Jobs.AsNoTracking().FirstAsync(j => j.Id == ids[0], ct) : null;
-        }
-        var candidates = await db.Jobs.Where(j => j.Status == JobStates.Pending).OrderBy(j => j.CreatedAt).Select(j => j.Id).Take(5).ToListAsync(ct);
-        foreach (var id in candidates)
-        {
-            var now = clock.GetUtcNow();
-            var claimed = await db.Jobs.Where(j => j.Id == id && j.Status == JobStates.Pending).ExecuteUpdateAsync(u => u
-                .SetProperty(j => j.Status, JobStates.Running).SetProperty(j => j.LeaseOwner, Node)
-                .SetProperty(j => j.LeaseExpiresAt, now + options.Value.JobLease).SetProperty(j => j.Attempts, j => j.Attempts + 1)
-                .SetProperty(j => j.UpdatedAt, now), ct);
-            if (claimed == 1) return await db.Jobs.AsNoTracking().FirstAsync(j => j.Id == id, ct);
-        }
-        return null;
+        var sqlite = db.Database.IsSqlite();
+        // Raw SQL parameters get no value converter: on SQLite a DateTimeOffset column holds binary ticks (SqliteKilnDb).
+        object At(DateTimeOffset t) => sqlite ? SqliteTime.ConvertToProvider(t)! : t;
+        var now = clock.GetUtcNow();
+        var claimed = await db.Jobs
+            .FromSqlRaw(sqlite ? ClaimSqlite : ClaimPostgres,
+                JobStates.Running, Node, At(now + options.Value.JobLease), At(now), JobStates.Pending)
+            .AsNoTracking().ToListAsync(ct);
+        return claimed.Count == 1 ? claimed[0] : null;
     }
 
     /// <summary>Renews the lease and writes progress. False: this node no longer holds the job (canceled or taken over).</summary>

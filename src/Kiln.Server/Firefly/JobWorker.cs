@@ -6,8 +6,12 @@ using Microsoft.Extensions.Options;
 namespace Kiln.Server.Firefly;
 
 /// <summary>
-/// Claims pending jobs (through <see cref="JobStore"/>) and runs them with the <see cref="ImageRunner"/>, at most
-/// <see cref="FireflyOptions.Workers"/> at a time; a running job's heartbeat renews its lease. On start (SQLite, single
+/// Claims pending jobs (through <see cref="JobStore"/>) and runs them with the <see cref="ImageRunner"/>; a running job's
+/// heartbeat renews its lease. It holds up to twice <see cref="FireflyOptions.Workers"/> jobs at a time while the
+/// <see cref="RenderPool"/> renders at most <see cref="FireflyOptions.Workers"/> images: the extra jobs wait for a slot
+/// already claimed, so a slot that frees starts the next render at once instead of idling through the finished job's
+/// database writes and the next claim (docs/benchmarks.md#async-throughput-issue-17). A submit or a finished job wakes the
+/// loop (<see cref="JobSignal"/>); interrupted jobs are looked for once per poll interval, not on every wake. On start (SQLite, single
 /// node) every running job is returned to pending; on PostgreSQL, and on SQLite later, only jobs whose lease expired
 /// are, so a job accepted with 202 always reaches a terminal state. On shutdown the node stops claiming and hands its
 /// running jobs back to pending at once. A job that meets an outage (disk full, storage or database down; see
@@ -20,6 +24,7 @@ public sealed class JobWorker(
 {
     private static readonly TimeSpan HeartbeatInterval = TimeSpan.FromMilliseconds(500);
     private int _running;
+    private long _requeuedAt; // a clock timestamp: the last look for interrupted jobs
     private readonly ConcurrentDictionary<string, Task> _tasks = new(StringComparer.Ordinal);
 
     protected override async Task ExecuteAsync(CancellationToken stop)
@@ -32,11 +37,15 @@ public sealed class JobWorker(
             try
             {
                 // A database outage must not stop the host: the first requeue is retried like every later pass.
-                var requeued = await jobs.RequeueAsync(all: !started, stop);
-                if (requeued > 0) log.LogInformation("Returned {Count} interrupted job(s) to the queue", requeued);
-                started = true;
+                if (!started || clock.GetElapsedTime(_requeuedAt) >= options.Value.JobPollInterval)
+                {
+                    var requeued = await jobs.RequeueAsync(all: !started, stop);
+                    if (requeued > 0) log.LogInformation("Returned {Count} interrupted job(s) to the queue", requeued);
+                    _requeuedAt = clock.GetTimestamp();
+                    started = true;
+                }
                 foreach (var (id, t) in _tasks) if (t.IsCompleted) _tasks.TryRemove(id, out _);
-                while (!Paused && Volatile.Read(ref _running) < options.Value.Workers && await ClaimAsync(stop) is ({ } job, var claimed))
+                while (!Paused && Volatile.Read(ref _running) < 2 * options.Value.Workers && await ClaimAsync(stop) is ({ } job, var claimed))
                 {
                     Interlocked.Increment(ref _running);
                     _tasks[job.Id] = Task.Run(() => RunAsync(job, claimed, stop), CancellationToken.None);

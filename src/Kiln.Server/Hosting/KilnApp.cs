@@ -80,6 +80,7 @@ public static class KilnApp
         // The compiled models (docs/architecture.md#compiled-models): EF Core does not build the model on every start.
         services.AddDbContext<SqliteKilnDb>((sp, o) => o.UseSqlite(
             $"Data Source={Path.Combine(sp.GetRequiredService<IOptions<KilnOptions>>().Value.FullDataDir, "kiln.db")};Foreign Keys=True;Default Timeout=30")
+            .AddInterceptors(SqliteBusyTimeout.Instance)
             .UseModel(Data.CompiledModels.Sqlite.SqliteKilnDbModel.Instance));
         services.AddDbContext<PostgresKilnDb>((sp, o) => o.UseNpgsql(sp.GetRequiredService<IOptions<KilnOptions>>().Value.Database)
             .UseModel(Data.CompiledModels.Postgres.PostgresKilnDbModel.Instance));
