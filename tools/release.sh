@@ -4,6 +4,7 @@
 #   - the kiln .NET tool package (kiln.<version>.nupkg) and the Kiln.Client package (with symbols);
 #   - SHA256SUMS over all of them.
 # Usage: tools/release.sh [--rids "linux-x64 linux-arm64 osx-arm64 win-x64"] [--out dist] [--no-r2r] [--no-packages]
+#                         [--repository-url URL]
 # Builds go to <out>/.build (kept apart from the development build, reused by the next run); DOTNET picks the dotnet
 # command (default: dotnet).
 set -euo pipefail
@@ -12,13 +13,15 @@ RIDS="linux-x64 linux-arm64 osx-arm64 win-x64"
 OUT=dist
 R2R=true
 PACKAGES=true
+REPO_URL=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --rids) RIDS="$2"; shift 2 ;;
     --out) OUT="$2"; shift 2 ;;
     --no-r2r) R2R=false; shift ;;
     --no-packages) PACKAGES=false; shift ;;
-    *) echo "usage: $0 [--rids \"RID ...\"] [--out DIR] [--no-r2r] [--no-packages]" >&2; exit 2 ;;
+    --repository-url) REPO_URL="$2"; shift 2 ;;
+    *) echo "usage: $0 [--rids \"RID ...\"] [--out DIR] [--no-r2r] [--no-packages] [--repository-url URL]" >&2; exit 2 ;;
   esac
 done
 DOTNET=${DOTNET:-dotnet}
@@ -31,9 +34,10 @@ OUT=$(cd "$OUT" && pwd)
 BUILD="$OUT/.build"
 STAGE=$(mktemp -d)
 trap 'rm -rf "$STAGE"' EXIT
-# The commit goes into InformationalVersion (kiln --version); there is no git remote to name, so Source Link records
-# the commit only (pass -p:RepositoryUrl=... to name one).
+# The commit goes into InformationalVersion (kiln --version). Source Link names the repository from the clone's
+# `origin` remote; --repository-url names it when the clone has none, or overrides it for publishing.
 COMMON=(-c Release --nologo -v q -clp:ErrorsOnly --artifacts-path "$BUILD" -p:SourceRevisionId="$COMMIT")
+[ -n "$REPO_URL" ] && COMMON+=(-p:RepositoryUrl="$REPO_URL")
 
 for rid in $RIDS; do
   name="kiln-$VERSION-$rid"

@@ -178,6 +178,13 @@ public sealed class ReleaseTests(ReleaseBuild release, ITestOutputHelper output)
     {
         var package = Path.Combine(release.Dist, $"kiln.{release.Version}.nupkg");
         Assert.True(File.Exists(package), "no tool package in " + release.Dist);
+        using (var zip = System.IO.Compression.ZipFile.OpenRead(package))
+        {
+            Assert.Contains("LICENSE", zip.Entries.Select(e => e.FullName));
+            using var nuspec = new StreamReader(zip.Entries.Single(e => e.FullName.EndsWith(".nuspec", StringComparison.Ordinal)).Open());
+            var license = System.Xml.Linq.XDocument.Parse(nuspec.ReadToEnd()).Descendants().Single(e => e.Name.LocalName == "license");
+            Assert.Equal(("expression", "MIT"), (license.Attribute("type")?.Value, license.Value));
+        }
         // Only the local folder as a source, so nothing of the same name elsewhere can be picked.
         var config = Path.Combine(_dir, "nuget.config");
         File.WriteAllText(config, $"""
