@@ -55,9 +55,9 @@ public sealed class KilnProcess : IAsyncDisposable
         if (database is not null && !psi.Environment.ContainsKey("KILN_KEY_ENCRYPTION_KEY"))
             psi.Environment["KILN_KEY_ENCRYPTION_KEY"] = TestDatabase.Kek;
         if (env is not null) foreach (var (k, v) in env) psi.Environment[k] = v;
-        if (env?.ContainsKey(SlowGenerator.DelayVariable) == true)
+        if (env?.ContainsKey(SlowGenerator.DelayVariable) == true || env?.ContainsKey(ShortTokenStartup.LifetimeVariable) == true)
         {
-            // The test seam, not a Kiln option: kiln loads Kiln.TestSupport as a hosting startup assembly, which the
+            // The test seams, not Kiln options: kiln loads Kiln.TestSupport as a hosting startup assembly, which the
             // host resolves through that assembly's deps file (it is not in kiln.deps.json).
             psi.Environment["ASPNETCORE_HOSTINGSTARTUPASSEMBLIES"] = "Kiln.TestSupport";
             psi.Environment["DOTNET_ADDITIONAL_DEPS"] = Path.Combine(AppContext.BaseDirectory, "Kiln.TestSupport.deps.json");
