@@ -43,24 +43,36 @@ public sealed partial class PagesTests(BrowserFixture browser) : IClassFixture<B
         using (var http = kiln.Http())
             userCode = (await HttpAssert.JsonAsync(await http.PostFormAsync("/ims/device/code", ("client_id", "kiln-cli")), 200)).GetProperty("user_code").GetString()!;
 
-        var pages = new (string Name, string Path)[]
+        // Each page with the route template it stands for: the list must cover every @page of the console (checked below).
+        var pages = new (string Name, string Template, string Path)[]
         {
-            ("projects", $"/console/projects/{demo.OrgId}"),
-            ("project-overview", p + "/overview"),
-            ("project-credentials", p + "/credentials"),
-            ("project-apis", p + "/apis"),
-            ("workspace", workspacePage),
-            ("delete-workspace", workspacePage + "/delete"),
-            ("credential", credential),
-            ("delete-credential", $"{p}/credentials/{demo.CredentialId}/delete"),
-            ("delete-secret", deleteSecret!),
-            ("delete-project", p + "/delete"),
-            ("members", $"/console/members/{demo.OrgId}"),
-            ("remove-member", removeMember!),
-            ("audit-log", $"/console/audit/{demo.OrgId}"),
-            ("device", "/console/device?user_code=" + userCode),
-            ("not-found", "/console/no-such-page"),
+            ("home", "/console", "/console"),
+            ("projects", "/console/projects/{OrgId}", $"/console/projects/{demo.OrgId}"),
+            ("project-overview", "/console/projects/{OrgId}/{ProjectId}/overview", p + "/overview"),
+            ("project-credentials", "/console/projects/{OrgId}/{ProjectId}/credentials", p + "/credentials"),
+            ("project-apis", "/console/projects/{OrgId}/{ProjectId}/apis", p + "/apis"),
+            ("project-usage", "/console/projects/{OrgId}/{ProjectId}/usage", p + "/usage"),
+            ("project-audit", "/console/projects/{OrgId}/{ProjectId}/audit", p + "/audit"),
+            ("workspace", "/console/projects/{OrgId}/{ProjectId}/workspaces/{WorkspaceId}", workspacePage),
+            ("delete-workspace", "/console/projects/{OrgId}/{ProjectId}/workspaces/{WorkspaceId}/delete", workspacePage + "/delete"),
+            ("credential", "/console/projects/{OrgId}/{ProjectId}/credentials/{CredentialId}/details/oauthservertoserver", credential),
+            ("delete-credential", "/console/projects/{OrgId}/{ProjectId}/credentials/{CredentialId}/delete", $"{p}/credentials/{demo.CredentialId}/delete"),
+            ("delete-secret", "/console/projects/{OrgId}/{ProjectId}/credentials/{CredentialId}/secrets/{Uuid}/delete", deleteSecret!),
+            ("delete-project", "/console/projects/{OrgId}/{ProjectId}/delete", p + "/delete"),
+            ("members", "/console/members/{OrgId}", $"/console/members/{demo.OrgId}"),
+            ("remove-member", "/console/members/{OrgId}/{MemberId}/remove", removeMember!),
+            ("audit-log", "/console/audit/{OrgId}", $"/console/audit/{demo.OrgId}"),
+            ("usage", "/console/usage/{OrgId}", $"/console/usage/{demo.OrgId}"),
+            ("engines", "/console/engines/{OrgId}", $"/console/engines/{demo.OrgId}"),
+            ("device", "/console/device", "/console/device?user_code=" + userCode),
+            ("not-found", "", "/console/no-such-page"),
         };
+        var routes = typeof(Kiln.Server.Web.WebPaths).Assembly.GetTypes()
+            .SelectMany(t => t.GetCustomAttributes(typeof(Microsoft.AspNetCore.Components.RouteAttribute), false))
+            .Select(a => ((Microsoft.AspNetCore.Components.RouteAttribute)a).Template).ToHashSet(StringComparer.Ordinal);
+        var scanned = pages.Select(x => x.Template).Append("/console/login").ToHashSet(StringComparer.Ordinal);
+        Assert.True(routes.Count > 15, string.Join(", ", routes));
+        Assert.Empty(routes.Except(scanned).Order(StringComparer.Ordinal)); // a page the scan does not open
         var anonymous = await browser.NewPageAsync(kiln.BaseAddress, forAxe: true);
         var problems = new List<string>();
         foreach (var width in Widths)
@@ -68,7 +80,7 @@ public sealed partial class PagesTests(BrowserFixture browser) : IClassFixture<B
             await page.SetViewportSizeAsync(width, 900);
             await anonymous.SetViewportSizeAsync(width, 900);
             await CheckAsync(anonymous, "login", "/console/login?reason=signin", width, problems);
-            foreach (var (name, path) in pages) await CheckAsync(page, name, path, width, problems);
+            foreach (var (name, _, path) in pages) await CheckAsync(page, name, path, width, problems);
         }
         Assert.True(problems.Count == 0, string.Join("\n", problems));
     }

@@ -113,6 +113,22 @@ public sealed class PostRedirectGetTests(BrowserFixture browser) : IClassFixture
         await Assertions.Expect(page.Locator("#notice")).ToContainTextAsync("Staging2 was deleted");
         await RepeatNothingAsync(page, kiln, shots, "delete-workspace");
 
+        // Quotas: set a project's limits on the usage page.
+        await page.GotoAsync($"/console/usage/{demo.OrgId}");
+        await page.GetByLabel("Level").SelectOptionAsync(new SelectOptionValue { Label = "Project prg-project" });
+        await page.GetByLabel("Images per day").FillAsync("5");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Set limits" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#notice")).ToContainTextAsync("Limits of Project prg-project set");
+        await RepeatNothingAsync(page, kiln, shots, "set-limits");
+
+        // The project download with a new secret (the demo project: its credential has room for one): the file, once.
+        await page.GotoAsync($"/console/projects/{demo.OrgId}/{demo.ProjectId}/overview");
+        secretsBefore = await CountAsync(kiln, db => db.ClientSecrets.CountAsync());
+        download = await page.RunAndWaitForDownloadAsync(() => page.GetByRole(AriaRole.Button, new() { Name = "Download project with a new secret" }).ClickAsync());
+        Assert.Contains("kiln_s2s_", await File.ReadAllTextAsync((await download.PathAsync())!), StringComparison.Ordinal);
+        Assert.Equal(secretsBefore + 1, await CountAsync(kiln, db => db.ClientSecrets.CountAsync()));
+        await RepeatNothingAsync(page, kiln, shots, "project-download");
+
         // Members: invite (a one-time password), change a role, remove.
         await page.GotoAsync($"/console/members/{demo.OrgId}");
         await page.GetByLabel("Email").FillAsync("prg@example.test");
@@ -178,5 +194,6 @@ public sealed class PostRedirectGetTests(BrowserFixture browser) : IClassFixture
         await db.AuditRecords.SumAsync(a => a.Count), await db.Users.CountAsync(),
         string.Join(',', (await db.OrgMemberships.Select(m => m.UserId + ":" + m.Role).ToListAsync()).Order()),
         string.Join(',', (await db.DeviceAuthorizations.Select(d => d.Status).ToListAsync()).Order()),
-        await db.WebSessions.CountAsync()));
+        await db.WebSessions.CountAsync(),
+        string.Join(',', (await db.QuotaLimits.Select(q => q.Scope + ":" + q.TargetId + ":" + q.PerMinute + "/" + q.PerDay + "/" + q.PerMonth).ToListAsync()).Order())));
 }

@@ -213,9 +213,12 @@ public sealed class SecurityTests
             $"/console/projects/{org.Id}/{project.Id}/credentials/{cred.Id}/details/oauthservertoserver",
             $"/console/projects/{org.Id}/{project.Id}/delete",
             $"/console/audit/{org.Id}",
+            $"/console/projects/{org.Id}/{project.Id}/audit",
+            $"/console/projects/{org.Id}/{project.Id}/usage",
             $"/console/members/{org.Id}",
             // Org A's URL with org B's ids in it.
             $"/console/projects/{demo.OrgId}/{project.Id}/credentials/{cred.Id}/details/oauthservertoserver",
+            $"/console/projects/{demo.OrgId}/{project.Id}/audit",
             $"/console?org={org.Id}",
         })
         {

@@ -25,10 +25,11 @@ public sealed record AuditDto(
 /// <summary>
 /// Audit filters, all optional: <c>action</c> and <c>target</c> match as prefixes ("project." or "credential:123"),
 /// <c>actor</c> and <c>actorType</c> exactly (<c>actor</c> also by a user's email or a credential's name);
-/// <c>since</c>/<c>until</c> are epoch ms.
+/// <c>since</c>/<c>until</c> are epoch ms. <c>Subjects</c> (the UI's project view) keeps the records about any of the given
+/// subjects (<c>project:1</c> matches <c>project:1</c> and <c>project:1/workspace:2</c>, never <c>project:12</c>).
 /// </summary>
 public sealed record AuditFilter(string? Action = null, string? Actor = null, string? ActorType = null, string? Target = null,
-    long? Since = null, long? Until = null, int Limit = 100);
+    long? Since = null, long? Until = null, int Limit = 100, IReadOnlyList<string>? Subjects = null);
 
 /// <summary><c>GET /console/organizations/{orgId}/audit</c>: a Kiln extension, filterable; newest first.</summary>
 public static class AuditApi
@@ -59,6 +60,7 @@ public static class AuditApi
         }
         if (!string.IsNullOrEmpty(f.ActorType)) q = q.Where(a => a.ActorType == f.ActorType);
         if (!string.IsNullOrEmpty(f.Target)) q = q.Where(a => a.Target.StartsWith(f.Target));
+        if (f.Subjects is { } subjects) q = q.Where(AboutAny(subjects));
         if (f.Since is { } s) { var t = FromMs(s); q = q.Where(a => a.At >= t); }
         if (f.Until is { } u) { var t = FromMs(u); q = q.Where(a => a.At <= t); }
         var rows = await q.OrderByDescending(a => a.At).ThenByDescending(a => a.Id).Take(Math.Clamp(f.Limit, 1, 1000)).ToListAsync(ct);
@@ -81,6 +83,20 @@ public static class AuditApi
         var name = actor.Trim();
         ids.AddRange(await db.Credentials.AsNoTracking().Where(c => c.OrgId == orgId && c.Name == name).Select(c => c.ClientId).ToListAsync(ct));
         return ids;
+    }
+
+    /// <summary><c>a.Target == s || a.Target.StartsWith(s + "/")</c> for any subject <c>s</c> (none: nothing matches), as one SQL predicate.</summary>
+    private static System.Linq.Expressions.Expression<Func<AuditRecord, bool>> AboutAny(IReadOnlyList<string> subjects)
+    {
+        var a = System.Linq.Expressions.Expression.Parameter(typeof(AuditRecord), "a");
+        var target = System.Linq.Expressions.Expression.Property(a, nameof(AuditRecord.Target));
+        var startsWith = typeof(string).GetMethod(nameof(string.StartsWith), [typeof(string)])!;
+        System.Linq.Expressions.Expression body = System.Linq.Expressions.Expression.Constant(false);
+        foreach (var s in subjects.Distinct(StringComparer.Ordinal))
+            body = System.Linq.Expressions.Expression.OrElse(body, System.Linq.Expressions.Expression.OrElse(
+                System.Linq.Expressions.Expression.Equal(target, System.Linq.Expressions.Expression.Constant(s)),
+                System.Linq.Expressions.Expression.Call(target, startsWith, System.Linq.Expressions.Expression.Constant(s + "/"))));
+        return System.Linq.Expressions.Expression.Lambda<Func<AuditRecord, bool>>(body, a);
     }
 
     private static DateTimeOffset FromMs(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(Math.Clamp(ms, 0, 253402300799999));

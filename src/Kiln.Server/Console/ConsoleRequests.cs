@@ -19,6 +19,9 @@ public sealed record ServiceRequest(string? SdkCode, string? AtlasPlanCode);
 public sealed record CredentialCreateRequest(string? Name, string? Description, string? TemplateId, List<ServiceRequest?>? Services,
     long? ProjectId, long? WorkspaceId);
 
+/// <summary>Credential edit (a Kiln extension): a new <c>name</c>, a new <c>description</c>, or both; an absent field stays as it is.</summary>
+public sealed record CredentialPatchRequest(string? Name, string? Description);
+
 public sealed record MemberAddRequest(string? Email, string? Role);
 
 public sealed record MemberPatchRequest(string? Role);

@@ -6,7 +6,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Kiln.Server.Console;
 
-/// <summary>OAuth server-to-server credentials (docs/console.md#endpoints, docs/console.md#credential-fields-and-one-time-secrets): list, create (workspace and org level), delete, resolve.</summary>
+/// <summary>OAuth server-to-server credentials (docs/console.md#endpoints, docs/console.md#credential-fields-and-one-time-secrets): list, create (workspace and org level), edit, delete, resolve.</summary>
 public static class CredentialsApi
 {
     private const string Workspace = "/organizations/{orgId}/projects/{projectId}/workspaces/{workspaceId}";
@@ -20,6 +20,7 @@ public static class CredentialsApi
         console.MapGet("/clients/{clientId}/credential", ByClientIdAsync).WithName("GetCredentialByClientId");
         console.MapGet("/organizations/{orgId}/projects_workspaces/credentials/{credentialId}", WhereIsAsync).WithName("GetCredentialProjectWorkspace");
         console.MapGet("/organizations/{orgId}/integrations/{intId}", IntegrationAsync).WithName("GetIntegration");
+        console.MapPatch("/organizations/{orgId}/integrations/{intId}", PatchAsync).WithName("EditIntegration");
         return console;
     }
 
@@ -106,6 +107,24 @@ public static class CredentialsApi
             subscribed.Select(s => new ServicePropertyDto(s.Code, s.Name, s.Scopes, [], [])).ToList(),
             c.Enabled ? "ENABLED" : "DISABLED", c.CreatedAt.ToUnixTimeMilliseconds(), c.ModifiedAt.ToUnixTimeMilliseconds(),
             ConsoleJson.Str(c.ProjectId), ConsoleJson.Str(c.WorkspaceId)));
+    }
+
+    /// <summary>
+    /// <c>PATCH .../integrations/{intId}</c> (a Kiln extension, docs/console.md#endpoints): renames the credential and/or sets its
+    /// description through <see cref="CredentialOps.UpdateAsync"/>, the operation the UI's "Edit credential" calls; answers the integration.
+    /// </summary>
+    public static async Task<Results<Ok<IntegrationDto>, JsonHttpResult<ApiError>>> PatchAsync(
+        string orgId, string intId, JsonBody<CredentialPatchRequest> request, ImsCaller caller, OrgAccess access, CredentialOps credentials,
+        HttpContext ctx, CancellationToken ct)
+    {
+        if (await access.OrgAsync(caller, orgId, ct) is not { } org) return ApiErrors.NotFound("Organization Not Found");
+        if (!Ids.TryParseId(intId, out var cid) || await credentials.FindAsync(org.OrgId, cid, ct) is not { } c)
+            return ApiErrors.NotFound("Credential Not Found");
+        if (request.Failed(out var bad, out var body)) return bad;
+        if (body.Name is null && body.Description is null) return ApiErrors.BadRequest("give name, description or both");
+        if ((await credentials.UpdateAsync(Actor.Of(caller, ctx), org.OrgId, cid, body.Name ?? c.Name, body.Description, ct)).Failed(out var error, out _))
+            return error.ToResult();
+        return await IntegrationAsync(orgId, intId, caller, access, credentials, ct);
     }
 
     /// <summary>The sdkCodes of a services array (absent: none); null when an entry has no sdkCode.</summary>

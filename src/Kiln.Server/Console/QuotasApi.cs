@@ -68,14 +68,30 @@ public static class QuotasApi
         string orgId, string scope, string? targetId, JsonBody<QuotaLimitsDto> body, ImsCaller caller, OrgAccess access, KilnDb db, QuotaSettings settings,
         HttpContext ctx, CancellationToken ct)
     {
-        var org = await access.OrgAsync(caller, orgId, ct);
-        if (org is not { IsAdmin: true })
-            return org is null ? ApiErrors.NotFound("Organization Not Found") : ApiErrors.Forbidden("Only organization admins may set quotas.");
-        if (await TargetAsync(db, org.OrgId, scope, targetId, ct) is not { } id) return NotFound(scope);
+        if (await access.OrgAsync(caller, orgId, ct) is not { } org) return ApiErrors.NotFound("Organization Not Found");
+        if (MaySet(org) is { } refused) return refused.ToResult();
+        if (await TargetAsync(db, org.OrgId, scope, targetId, ct) is null) return NotFound(scope);
         if (body.Failed(out var bad, out var limits)) return bad;
-        if (Check(limits) is { } problem) return ApiErrors.BadRequest(problem);
-        var view = await settings.SetAsync(db, Actor.Of(caller, ctx), org.OrgId, scope, id, new QuotaValues(limits.PerMinute, limits.PerDay, limits.PerMonth), ct);
+        if ((await SetLimitsAsync(db, settings, Actor.Of(caller, ctx), org, scope, targetId, limits, ct)).Failed(out var error, out var view))
+            return error.ToResult();
         return TypedResults.Ok(QuotaDto.Of(view));
+    }
+
+    /// <summary>Who may set limits: the org's admins only (docs/console.md#quotas-and-usage).</summary>
+    public static OpError? MaySet(OrgContext org) => org.IsAdmin ? null : OpError.Forbidden("Only organization admins may set quotas.");
+
+    /// <summary>
+    /// Sets a level's own limits: the one operation behind <c>PUT .../quotas</c> and the usage page's "Set limits" form
+    /// (docs/console-ui.md#usage), with the same checks: an admin of the org, a target in the org, each limit in range.
+    /// </summary>
+    public static async Task<OpResult<QuotaView>> SetLimitsAsync(KilnDb db, QuotaSettings settings, Actor actor, OrgContext org, string scope,
+        string? targetId, QuotaLimitsDto limits, CancellationToken ct)
+    {
+        if (MaySet(org) is { } refused) return refused;
+        if (await TargetAsync(db, org.OrgId, scope, targetId, ct) is not { } id)
+            return OpError.NotFound(scope == QuotaScopes.Project ? "Project Not Found" : "Credential Not Found");
+        if (Check(limits) is { } problem) return OpError.BadRequest(problem);
+        return await settings.SetAsync(db, actor, org.OrgId, scope, id, new QuotaValues(limits.PerMinute, limits.PerDay, limits.PerMonth), ct);
     }
 
     /// <summary>Each limit is null or 1 to 1,000,000,000 images.</summary>

@@ -3,6 +3,7 @@ using System.Text;
 using Kiln.Server.Console;
 using Kiln.Server.Core;
 using Kiln.Server.Data;
+using Microsoft.EntityFrameworkCore;
 
 namespace Kiln.Server.Web;
 
@@ -12,9 +13,20 @@ public static class AuditQuery
     public const int PageLimit = 200;
     public const int ExportLimit = 1000;
 
-    public static AuditFilter Filter(string? action, string? actor, string? from, string? to, int limit) => new(
+    public static AuditFilter Filter(string? action, string? actor, string? from, string? to, int limit, IReadOnlyList<string>? subjects = null) => new(
         Blank(action), Blank(actor), Since: Day(from) is { } f ? f.ToUnixTimeMilliseconds() : null,
-        Until: Day(to) is { } t ? t.AddDays(1).ToUnixTimeMilliseconds() - 1 : null, Limit: limit);
+        Until: Day(to) is { } t ? t.AddDays(1).ToUnixTimeMilliseconds() - 1 : null, Limit: limit, Subjects: subjects);
+
+    /// <summary>
+    /// What a project's audit view shows (docs/console-ui.md#audit-log): records about the project (its workspaces and quota
+    /// included) and about the credentials it has now (their secrets, tokens and quotas included). Null when the project is not in the org.
+    /// </summary>
+    public static async Task<List<string>?> ProjectSubjectsAsync(KilnDb db, long orgId, long projectId, CancellationToken ct)
+    {
+        if (!await db.Projects.AnyAsync(p => p.Id == projectId && p.OrgId == orgId, ct)) return null;
+        var creds = await db.Credentials.AsNoTracking().Where(c => c.ProjectId == projectId && c.OrgId == orgId).Select(c => c.Id).ToListAsync(ct);
+        return [string.Create(CultureInfo.InvariantCulture, $"project:{projectId}"), .. creds.Select(c => string.Create(CultureInfo.InvariantCulture, $"credential:{c}"))];
+    }
 
     /// <summary>A <c>yyyy-MM-dd</c> date (what a date input sends) as the start of that day in UTC; anything else is no bound.</summary>
     public static DateTimeOffset? Day(string? s) =>
@@ -24,24 +36,29 @@ public static class AuditQuery
     private static string? Blank(string? s) => string.IsNullOrWhiteSpace(s) ? null : s.Trim();
 }
 
-/// <summary><c>GET /console/audit/{orgId}/export.csv</c>: the filtered audit log as CSV (docs/console-ui.md#audit-log).</summary>
+/// <summary><c>GET /console/audit/{orgId}/export.csv</c>: the filtered audit log as CSV (docs/console-ui.md#audit-log); <c>project</c> narrows it to a project's records.</summary>
 public static class AuditExport
 {
     public static void MapAuditExport(this IEndpointRouteBuilder app) =>
         app.MapGet(WebPaths.Root + "/audit/{orgId}/export.csv", ExportAsync).RequireAuthorization().ExcludeFromDescription()
            .WithErrorDialect(ErrorDialect.Html);
 
-    private static async Task<IResult> ExportAsync(string orgId, string? action, string? actor, string? from, string? to,
+    private static async Task<IResult> ExportAsync(string orgId, string? action, string? actor, string? from, string? to, string? project,
         HttpContext ctx, OrgAccess access, KilnDb db, CancellationToken ct)
     {
         if (WebUser.IdOf(ctx.User) is not { } userId || await access.OrgAsync(userId, orgId, ct) is not { } org) return Results.NotFound();
-        var rows = await AuditApi.QueryAsync(db, org.OrgId, AuditQuery.Filter(action, actor, from, to, AuditQuery.ExportLimit), ct);
+        List<string>? subjects = null;
+        if (!string.IsNullOrEmpty(project)
+            && (!Ids.TryParseId(project, out var pid) || (subjects = await AuditQuery.ProjectSubjectsAsync(db, org.OrgId, pid, ct)) is null))
+            return Results.NotFound();
+        var rows = await AuditApi.QueryAsync(db, org.OrgId, AuditQuery.Filter(action, actor, from, to, AuditQuery.ExportLimit, subjects), ct);
         var csv = new StringBuilder();
         Line(csv, ["when_utc", "actor_type", "actor", "actor_name", "action", "summary", "target", "detail", "source_ip", "count"]);
         foreach (var a in rows)
             Line(csv, [When(a.At), a.ActorType, a.Actor, a.ActorName, a.Action, a.Summary, a.Target, a.Detail, a.SourceIp, a.Count.ToString(CultureInfo.InvariantCulture)]);
         ctx.Response.Headers.CacheControl = "no-store";
-        return Results.File(Encoding.UTF8.GetBytes(csv.ToString()), "text/csv; charset=utf-8", $"kiln-audit-{org.OrgId}.csv");
+        return Results.File(Encoding.UTF8.GetBytes(csv.ToString()), "text/csv; charset=utf-8",
+            subjects is null ? $"kiln-audit-{org.OrgId}.csv" : $"kiln-audit-{org.OrgId}-{project}.csv");
     }
 
     private static string When(string ms) =>

@@ -166,6 +166,8 @@ public static class WebPaths
         $"{Root}/projects/{orgId}/{projectId}/credentials/{credentialId}/details/oauthservertoserver";
     public static string Members(long orgId) => $"{Root}/members/{orgId}";
     public static string AuditLog(long orgId) => $"{Root}/audit/{orgId}";
+    /// <summary>The project menu's "Audit": the audit log narrowed to the project (docs/console-ui.md#audit-log).</summary>
+    public static string ProjectAudit(long orgId, long projectId) => $"{Root}/projects/{orgId}/{projectId}/audit";
 
     /// <summary>Only local console paths are followed after sign-in (no open redirect).</summary>
     public static string SafeReturn(string? returnUrl) =>

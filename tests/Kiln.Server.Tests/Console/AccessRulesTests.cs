@@ -17,6 +17,7 @@ public sealed class AccessRulesTests : IDisposable
         "/console/organizations/{org}/projects/{project}/workspaces/{ws}",
         "/console/organizations/{org}/projects/{project}/workspaces/{ws}/credentials",
         "/console/organizations/{org}/projects/{project}/workspaces/{ws}/download",
+        "/console/organizations/{org}/projects/{project}/download",
         "/console/organizations/{org}/services",
         "/console/organizations/{org}/integrations/{cred}",
         "/console/organizations/{org}/projects_workspaces/credentials/{cred}",

@@ -42,6 +42,8 @@ public sealed class EndpointFuzzTests : IDisposable
         var routes = FuzzRoute.All(_kiln.Services);
         Assert.Contains(routes, r => r.Pattern.RawText == "/v3/images/generate");
         Assert.Contains(routes, r => r.Pattern.RawText!.StartsWith("/console/organizations/", StringComparison.Ordinal));
+        Assert.Contains(routes, r => r.ToString() == "PATCH /organizations/{orgId}/integrations/{intId}" || r.ToString() == "PATCH /console/organizations/{orgId}/integrations/{intId}");
+        Assert.Contains(routes, r => r.ToString() is "GET /organizations/{orgId}/projects/{projectId}/download" or "GET /console/organizations/{orgId}/projects/{projectId}/download");
         var statuses = new Dictionary<int, int>();
         var failures = new List<string>();
         using var http = mode == Caller.User ? await FuzzCallers.SignedInAsync(_kiln, callers.UserEmail) : _kiln.CreateClient(new() { AllowAutoRedirect = false, BaseAddress = _kiln.BaseAddress });

@@ -82,6 +82,8 @@ public static class RouteCatalog
         new("GET", "/console/clients/{clientId}/credential", Access.Console),
         new("GET", Org + "/projects_workspaces/credentials/{credentialId}", Access.Console),
         new("GET", Org + "/integrations/{intId}", Access.Console),
+        new("PATCH", Org + "/integrations/{intId}", Access.Console, """{"description":"matrix {u}"}"""),
+        new("GET", Project + "/download", Access.Console),
         new("GET", Org + "/members", Access.ConsoleAdmin),
         new("POST", Org + "/members", Access.ConsoleAdmin, """{"email":"m{u}@example.com","role":"developer"}"""),
         new("PATCH", Org + "/members/{userId}", Access.ConsoleAdmin, """{"role":"developer"}"""),
@@ -122,7 +124,7 @@ public static class RouteCatalog
         const string P = "/console/projects/{OrgId}/{ProjectId}";
         string[] pages = ["/console", "/console/device", "/console/login", "/console/audit/{OrgId}", "/console/engines/{OrgId}", "/console/members/{OrgId}", "/console/members/{OrgId}/{MemberId}/remove",
             "/console/projects/{OrgId}", P + "/credentials/{CredentialId}/details/oauthservertoserver", P + "/credentials/{CredentialId}/secrets/{Uuid}/delete",
-            P + "/delete", P + "/overview", P + "/usage", "/console/usage/{OrgId}", P + "/credentials", P + "/apis", P + "/credentials/{CredentialId}/delete",
+            P + "/delete", P + "/overview", P + "/usage", P + "/audit", "/console/usage/{OrgId}", P + "/credentials", P + "/apis", P + "/credentials/{CredentialId}/delete",
             P + "/workspaces/{WorkspaceId}", P + "/workspaces/{WorkspaceId}/delete"];
         foreach (var page in pages)
         {
