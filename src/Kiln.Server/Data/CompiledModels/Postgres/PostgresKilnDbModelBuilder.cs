@@ -12,7 +12,7 @@ namespace Kiln.Server.Data.CompiledModels.Postgres
     public partial class PostgresKilnDbModel
     {
         private PostgresKilnDbModel()
-            : base(skipDetectChanges: false, modelId: new Guid("067f9ded-d91c-43e1-98b6-ef2199d0b962"), entityTypeCount: 25)
+            : base(skipDetectChanges: false, modelId: new Guid("497c4300-8908-4ac4-8df2-50b7d6902a81"), entityTypeCount: 25)
         {
         }
 

@@ -19,7 +19,7 @@ namespace Kiln.Server.Data.CompiledModels.Sqlite
                 "Kiln.Server.Data.Job",
                 typeof(Job),
                 baseEntityType,
-                propertyCount: 18,
+                propertyCount: 20,
                 unnamedIndexCount: 3,
                 keyCount: 1);
 
@@ -137,6 +137,14 @@ namespace Kiln.Server.Data.CompiledModels.Sqlite
                 fieldInfo: typeof(Job).GetField("<Status>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 maxLength: 16);
 
+            var traceParent = runtimeEntityType.AddProperty(
+                "TraceParent",
+                typeof(string),
+                propertyInfo: typeof(Job).GetProperty("TraceParent", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(Job).GetField("<TraceParent>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                nullable: true,
+                maxLength: 55);
+
             var updatedAt = runtimeEntityType.AddProperty(
                 "UpdatedAt",
                 typeof(DateTimeOffset),
@@ -150,6 +158,13 @@ namespace Kiln.Server.Data.CompiledModels.Sqlite
                 typeof(string),
                 propertyInfo: typeof(Job).GetProperty("Upstream", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 fieldInfo: typeof(Job).GetField("<Upstream>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                nullable: true);
+
+            var validationErrors = runtimeEntityType.AddProperty(
+                "ValidationErrors",
+                typeof(string),
+                propertyInfo: typeof(Job).GetProperty("ValidationErrors", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(Job).GetField("<ValidationErrors>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 nullable: true);
 
             var key = runtimeEntityType.AddKey(

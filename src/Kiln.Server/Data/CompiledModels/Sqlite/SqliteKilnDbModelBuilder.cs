@@ -11,7 +11,7 @@ namespace Kiln.Server.Data.CompiledModels.Sqlite
     public partial class SqliteKilnDbModel
     {
         private SqliteKilnDbModel()
-            : base(skipDetectChanges: false, modelId: new Guid("4c3a28a3-6b7c-4d2c-9e9c-27079638fd40"), entityTypeCount: 25)
+            : base(skipDetectChanges: false, modelId: new Guid("206255d6-1031-48d7-938b-4eb0c056a664"), entityTypeCount: 25)
         {
         }
 

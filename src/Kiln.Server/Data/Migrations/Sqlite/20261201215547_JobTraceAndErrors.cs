@@ -5,7 +5,7 @@
 namespace Kiln.Server.Data.Migrations.Sqlite
 {
     /// <inheritdoc />
-    public partial class Ops : Migration
+    public partial class JobTraceAndErrors : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
@@ -16,6 +16,12 @@ namespace Kiln.Server.Data.Migrations.Sqlite
                 type: "TEXT",
                 maxLength: 55,
                 nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "ValidationErrors",
+                table: "Jobs",
+                type: "TEXT",
+                nullable: true);
         }
 
         /// <inheritdoc />
@@ -23,6 +29,10 @@ namespace Kiln.Server.Data.Migrations.Sqlite
         {
             migrationBuilder.DropColumn(
                 name: "TraceParent",
+                table: "Jobs");
+
+            migrationBuilder.DropColumn(
+                name: "ValidationErrors",
                 table: "Jobs");
         }
     }

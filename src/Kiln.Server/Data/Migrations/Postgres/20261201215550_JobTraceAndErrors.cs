@@ -5,11 +5,18 @@
 namespace Kiln.Server.Data.Migrations.Postgres
 {
     /// <inheritdoc />
-    public partial class Upfix : Migration
+    public partial class JobTraceAndErrors : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.AddColumn<string>(
+                name: "TraceParent",
+                table: "Jobs",
+                type: "character varying(55)",
+                maxLength: 55,
+                nullable: true);
+
             migrationBuilder.AddColumn<string>(
                 name: "ValidationErrors",
                 table: "Jobs",
@@ -20,6 +27,10 @@ namespace Kiln.Server.Data.Migrations.Postgres
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.DropColumn(
+                name: "TraceParent",
+                table: "Jobs");
+
             migrationBuilder.DropColumn(
                 name: "ValidationErrors",
                 table: "Jobs");
