@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Kiln.Server.Core;
@@ -27,39 +26,15 @@ public sealed class RotationAndSecrecyTests
         var before = (await HttpAssert.JsonAsync(await bConsole.GetAsync(secretsPath), 200)).GetProperty("client_secrets").EnumerateArray()
             .Select(s => s.GetProperty("uuid").GetString()!).ToList();
 
-        var failures = new ConcurrentQueue<string>();
-        var done = 0;
-        using var stop = new CancellationTokenSource();
-        async Task SyncLoad()
-        {
-            while (!stop.IsCancellationRequested)
-            {
-                using var res = await pair.Firefly.PostRawAsync("/v3/images/generate", """{"prompt":"load","size":{"width":1024,"height":1024}}""");
-                if ((int)res.StatusCode != 200) failures.Enqueue($"sync {(int)res.StatusCode} {await res.Content.ReadAsStringAsync()}");
-                Interlocked.Increment(ref done);
-            }
-        }
-        async Task AsyncLoad()
-        {
-            while (!stop.IsCancellationRequested)
-            {
-                using var res = await pair.Firefly.PostRawAsync("/v3/images/generate-async", """{"prompt":"load","size":{"width":1024,"height":1024}}""");
-                if ((int)res.StatusCode != 202) { failures.Enqueue($"submit {(int)res.StatusCode}"); continue; }
-                var status = await FireflyKit.PollAsync(pair.Firefly, (await HttpAssert.JsonAsync(res, 202)).GetProperty("statusUrl").GetString()!, seconds: 120);
-                if (status.GetProperty("status").GetString() != "succeeded") failures.Enqueue("job " + status);
-                Interlocked.Increment(ref done);
-            }
-        }
-        var load = new[] { SyncLoad(), SyncLoad(), AsyncLoad() };
+        var load = GatewayLoad.Start("load", [pair.Firefly], syncPerNode: 2, asyncPerNode: 1, pollSeconds: 120);
         await Task.Delay(1500);
         var rotated = await HttpAssert.JsonAsync(await pair.Admin.PostAsync(pair.OrgPath + "/upstreams/b/rotate", null), 200);
         await Task.Delay(2000); // requests after the old secret is gone
-        await stop.CancelAsync();
-        await Task.WhenAll(load);
+        await load.StopAsync();
 
         Assert.True(rotated.GetProperty("succeeded").GetBoolean(), rotated.ToString());
-        Assert.True(failures.IsEmpty, $"{failures.Count} of {done} requests failed:\n" + string.Join('\n', failures));
-        Assert.True(done >= 6, $"only {done} requests ran");
+        Assert.False(load.Failed, load.Report);
+        Assert.True(load.Done >= 6, $"only {load.Done} requests ran");
         // B's own database: one secret left, a new one (B's API would need a token, and the only secret we knew is gone).
         await using var bDb = UpstreamPair.OpenDb(pair.BDir);
         var credentialId = long.Parse(pair.BDemo.CredentialId, System.Globalization.CultureInfo.InvariantCulture);

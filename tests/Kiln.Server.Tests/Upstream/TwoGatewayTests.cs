@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using Kiln.Server.Tests.Firefly;
 using Kiln.Server.Tests.Infrastructure;
@@ -27,47 +26,23 @@ public sealed class TwoGatewayRotationTests() : TwoGateways("gw-rotate")
 
         using var on1 = await DemoClientAsync(Node1);
         using var on2 = await DemoClientAsync(Node2);
-        var failures = new ConcurrentQueue<string>();
-        var done = new int[2];
-        using var stop = new CancellationTokenSource();
-        async Task SyncLoad(HttpClient http, int node)
-        {
-            while (!stop.IsCancellationRequested)
-            {
-                using var res = await http.PostRawAsync("/v3/images/generate", """{"prompt":"rotate","size":{"width":1024,"height":1024}}""");
-                if ((int)res.StatusCode != 200) failures.Enqueue($"node {node + 1} sync {(int)res.StatusCode} {await res.Content.ReadAsStringAsync()}");
-                Interlocked.Increment(ref done[node]);
-            }
-        }
-        // Submitted on one node, polled on the other: either node's worker may run it.
-        async Task AsyncLoad(HttpClient submit, HttpClient poll, int node)
-        {
-            while (!stop.IsCancellationRequested)
-            {
-                using var res = await submit.PostRawAsync("/v3/images/generate-async", """{"prompt":"rotate","size":{"width":1024,"height":1024}}""");
-                if ((int)res.StatusCode != 202) { failures.Enqueue($"node {node + 1} submit {(int)res.StatusCode}"); continue; }
-                var path = new Uri((await HttpAssert.JsonAsync(res, 202)).GetProperty("statusUrl").GetString()!).PathAndQuery;
-                var status = await FireflyKit.PollAsync(poll, path, seconds: 90);
-                if (status.GetProperty("status").GetString() != "succeeded") failures.Enqueue("job " + status);
-                Interlocked.Increment(ref done[node]);
-            }
-        }
-        var load = new[] { SyncLoad(on1, 0), SyncLoad(on2, 1), AsyncLoad(on1, on2, 0), AsyncLoad(on2, on1, 1) };
+        // Async jobs are submitted on one node and polled on the other: either node's worker may run them.
+        var load = GatewayLoad.Start("rotate", [on1, on2], syncPerNode: 1, asyncPerNode: 1, pollSeconds: 90);
         // Both nodes forward with the old secret first (their first requests also mint its tokens).
         var deadline = DateTime.UtcNow.AddSeconds(30);
-        while ((Volatile.Read(ref done[0]) < 2 || Volatile.Read(ref done[1]) < 2) && DateTime.UtcNow < deadline && failures.IsEmpty) await Task.Delay(100);
-        var doneBefore = done.ToArray();
+        while (load.DoneByNode.Any(n => n < 2) && DateTime.UtcNow < deadline && !load.Failed) await Task.Delay(100);
+        var doneBefore = load.DoneByNode;
 
         using var admin1 = await AdminAsync(Node1);
         using var admin2 = await AdminAsync(Node2);
         var rotations = await Task.WhenAll(admin1.PostAsync(OrgPath + "/upstreams/b/rotate", null), admin2.PostAsync(OrgPath + "/upstreams/b/rotate", null));
         var results = new[] { await HttpAssert.JsonAsync(rotations[0], 200), await HttpAssert.JsonAsync(rotations[1], 200) };
-        var doneAtRotation = done.ToArray();
+        var doneAtRotation = load.DoneByNode;
         await Task.Delay(2000); // requests after the old secret is gone
-        await stop.CancelAsync();
-        await Task.WhenAll(load);
+        await load.StopAsync();
+        var done = load.DoneByNode;
 
-        Assert.True(failures.IsEmpty, $"{failures.Count} of {done.Sum()} requests failed:\n" + string.Join('\n', failures));
+        Assert.False(load.Failed, load.Report);
         Assert.True(doneBefore.All(n => n >= 2) && done[0] > doneAtRotation[0] && done[1] > doneAtRotation[1],
             $"load too thin: [{string.Join(',', doneBefore)}] before the rotation, [{string.Join(',', doneAtRotation)}] when it ended, [{string.Join(',', done)}] at the end");
         // Exactly one node rotated: one answer says it succeeded, the other that the rotation was running already;
