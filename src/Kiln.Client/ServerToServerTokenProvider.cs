@@ -165,13 +165,17 @@ public sealed class ServerToServerTokenProvider : IAsyncDisposable, IDisposable
             e.Token = null;
             if (e.Inflight is null)
             {
-                if (now < e.NotBefore && e.LastFailure is { } failed) return failed.WithRetryAfter(e.NotBefore - now);
+                // A retry scheduled for the end of the backoff may wake a timer tick early: it asks again.
+                if (now + TimerSlack < e.NotBefore && e.LastFailure is { } failed) return failed.WithRetryAfter(e.NotBefore - now);
                 e.Inflight = Start(e);
             }
             wait = e.Inflight;
         }
         return await wait.WaitAsync(ct).ConfigureAwait(false);
     }
+
+    /// <summary>How early a timer may fire against the wall clock: one tick (1 ms on Linux, 15.6 ms on Windows).</summary>
+    private static readonly TimeSpan TimerSlack = TimeSpan.FromMilliseconds(16);
 
     private DateTimeOffset UsableUntil(TokenResult t) =>
         t.ExpiresAt == DateTimeOffset.MaxValue ? t.ExpiresAt : t.ExpiresAt - TimeSpan.FromSeconds(Math.Min(30, _options.RefreshBeforeExpiry.TotalSeconds));

@@ -60,8 +60,9 @@ public sealed partial class PackageConsumerTests : IDisposable
             var repository = metadata.Element(ns + "repository") ?? throw new InvalidOperationException("no <repository> in the nuspec");
             Assert.Equal("git", (string?)repository.Attribute("type"));
             Assert.Equal(commit, (string?)repository.Attribute("commit")); // Source Link: the commit the package was built from
-            // The URL comes from the clone's origin remote (Source Link); a clone without one names none.
-            if (origin is null) Assert.Null(repository.Attribute("url"));
+            // The URL comes from the clone's origin remote (Source Link) when that is a URL; a clone without one, or
+            // cloned from a local path (as CI's is), names none.
+            if (origin is null || !IsRemoteUrl(origin)) Assert.Null(repository.Attribute("url"));
             else Assert.False(string.IsNullOrEmpty((string?)repository.Attribute("url")), "origin is " + origin + " but the nuspec names no repository URL");
             // ContinuousIntegrationBuild: the PDB path recorded in the DLL is mapped too.
             using var dll = new MemoryStream();
@@ -193,4 +194,9 @@ public sealed partial class PackageConsumerTests : IDisposable
         while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Kiln.slnx"))) dir = dir.Parent;
         return dir?.FullName ?? throw new InvalidOperationException("Kiln.slnx not found above " + AppContext.BaseDirectory);
     }
+
+    /// <summary>An origin Source Link can name: a URL (https, ssh, git) or git's scp-like <c>user@host:path</c>, not a local path.</summary>
+    private static bool IsRemoteUrl(string origin) =>
+        origin.Contains("://", StringComparison.Ordinal) && !origin.StartsWith("file://", StringComparison.Ordinal)
+        || System.Text.RegularExpressions.Regex.IsMatch(origin, @"^[^/@\s]+@[^/:\s]+:");
 }

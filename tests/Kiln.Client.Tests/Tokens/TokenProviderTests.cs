@@ -96,6 +96,30 @@ public sealed class TokenProviderTests : IDisposable
     }
 
     [Fact]
+    public async Task A_retry_that_wakes_a_timer_tick_before_the_backoff_ends_asks_again()
+    {
+        // The resilience pipeline waits out the backoff on a timer, which may fire a millisecond before the wall clock
+        // reaches its end; that retry must not be answered with the cached failure (and a retry delay of under 1 ms).
+        _kiln.Start();
+        using var client = new ClientHarness(_kiln, o =>
+        {
+            o.ClientSecrets.Clear();
+            o.ClientSecrets.Add("not-the-secret");
+            o.FailureBackoff = TimeSpan.FromSeconds(1);
+        });
+        Assert.False((await client.Tokens.TryGetTokenAsync()).IsSuccess);
+        _clock.Advance(TimeSpan.FromMilliseconds(500));
+        Assert.False((await client.Tokens.TryGetTokenAsync()).IsSuccess);
+        Assert.Equal(1, client.TokenRequests.Count); // well inside the backoff: the cached failure
+
+        _clock.Advance(TimeSpan.FromMilliseconds(499)); // 1 ms before its end
+        var retried = await client.Tokens.TryGetTokenAsync();
+
+        Assert.Equal("invalid_client", retried.Error); // IMS was asked again, and refused again
+        Assert.Equal(2, client.TokenRequests.Count);
+    }
+
+    [Fact]
     public async Task A_429_is_honoured_for_as_long_as_Retry_After_says()
     {
         _kiln.With("Kiln:Ims:BruteForce:MaxFailuresPerClient", "2").Start();
