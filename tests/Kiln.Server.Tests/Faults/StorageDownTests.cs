@@ -25,7 +25,10 @@ public sealed class StorageDownTests : IDisposable
     {
         _s3 = await S3Server.StartAsync();
         var env = NodeKit.S3Env(_s3.NewBucket());
-        await using var node = await KilnProcess.StartAsync(_dir, env: env);
+        env["Kiln__Metrics__AllowedNetworks"] = "127.0.0.1/32";
+        var metricsUrl = $"http://127.0.0.1:{KilnProcess.FreePort()}";
+        await using var node = await KilnProcess.StartAsync(_dir, env: env, extraArgs: ["--metrics-urls", metricsUrl]);
+        using var metrics = new HttpClient { BaseAddress = new Uri(metricsUrl) };
         var demo = await NodeKit.DemoAsync(_dir);
         using var anon = Outage.Http(node);
         using var http = await Outage.AuthedAsync(node, anon, demo);
@@ -44,6 +47,11 @@ public sealed class StorageDownTests : IDisposable
         using (var res = await http.GetAsync(statusPath))
             Assert.NotEqual("failed", (await HttpAssert.JsonAsync(res, 200)).GetProperty("status").GetString());
         Assert.False(node.HasExited, "Kiln exited while S3 was down:\n" + node.Output);
+        // docs/operations.md#metrics: the failed blob calls, the 503s answered for the outage, and the outage state.
+        var scrape = await metrics.GetStringAsync("/metrics");
+        Assert.True(Sample(scrape, "kiln_blob_errors_total") >= 1, "no blob error counted:\n" + scrape);
+        Assert.True(Sample(scrape, "kiln_outages_total") >= 1, "no outage response counted:\n" + scrape);
+        Assert.Equal(1, Sample(scrape, "kiln_outage_active"));
 
         await _s3.UpAsync();
 
@@ -51,4 +59,13 @@ public sealed class StorageDownTests : IDisposable
         var done = await Firefly.FireflyKit.PollAsync(http, statusPath, seconds: 120);
         Assert.Equal("succeeded", done.GetProperty("status").GetString());
     }
+
+    /// <summary>
+    /// The sum of a metric's samples (every label set) in Prometheus's text format, 0 when it has none: each line is
+    /// the name, its labels in braces, the value and an optional timestamp.
+    /// </summary>
+    private static double Sample(string scrape, string name) => scrape.Split('\n')
+        .Where(l => l.StartsWith(name + " ", StringComparison.Ordinal) || l.StartsWith(name + "{", StringComparison.Ordinal))
+        .Select(l => l[(l.StartsWith(name + "{", StringComparison.Ordinal) ? l.LastIndexOf('}') + 1 : name.Length)..].Trim().Split(' ')[0])
+        .Sum(v => double.Parse(v, System.Globalization.CultureInfo.InvariantCulture));
 }
