@@ -41,7 +41,6 @@ public static class KilnApp
     {
         // First hosted service: migrations, keys and bootstrap finish before anything else starts
         // (data protection reads its key ring from the database, the workers claim jobs from it).
-        services.AddSingleton<EndpointWarmup>();
         services.AddHostedService<KilnInitializer>();
         services.AddOptions<KilnOptions>().BindConfiguration(KilnOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<KilnOptions>, KilnOptions.Validator>();
@@ -130,7 +129,6 @@ public static class KilnApp
         app.MapConsole().WithErrorDialect(ErrorDialect.Gateway);
         app.MapFirefly();
         app.MapUpstream();
-        app.Services.GetRequiredService<EndpointWarmup>().Use(((IEndpointRouteBuilder)app).DataSources);
         return app;
     }
 

@@ -16,7 +16,7 @@ namespace Kiln.Server.Hosting;
 public sealed class KilnInitializer(
     IServiceScopeFactory scopes, IOptions<KilnOptions> options, IOptions<ImsOptions> ims, KeyEncryption kek, SecretHasher hasher, ClientSecrets secrets, KeyRing keys,
     RevocationList revocations, TimeProvider clock, IHostApplicationLifetime lifetime, IServer server,
-    IEnumerable<IStartupTask> startupTasks, EndpointWarmup endpoints, ILogger<KilnInitializer> log) : IHostedService
+    IEnumerable<IStartupTask> startupTasks, ILogger<KilnInitializer> log) : IHostedService
 {
     private DemoCredential? _created;
 
@@ -26,7 +26,6 @@ public sealed class KilnInitializer(
         var steps = new StartupSteps(clock);
         if (!kek.IsLoaded) PrepareData(o, kek, log); // kiln serve has done it already
         steps.Done("data dir and key-encryption key");
-        var warm = endpoints.StartAsync(); // on the other core while the database work runs
         await using (var scope = scopes.CreateAsyncScope())
         {
             var db = scope.ServiceProvider.GetRequiredService<KilnDb>();
@@ -48,8 +47,6 @@ public sealed class KilnInitializer(
             foreach (var task in startupTasks) await task.RunAsync(scope.ServiceProvider, ct);
             steps.Done("start-up tasks");
         }
-        await warm;
-        steps.Done("endpoints (built alongside)");
         lifetime.ApplicationStarted.Register(() => _ = AnnounceAsync());
         log.LogInformation("Kiln data in {DataDir} ({Database})", o.FullDataDir, o.UsesPostgres ? "PostgreSQL" : "SQLite");
         log.LogDebug("Start-up steps: {Steps}", steps);
