@@ -1,5 +1,6 @@
 using Kiln.Server.Tests.Console;
 using Kiln.Server.Tests.Upstream;
+using Microsoft.EntityFrameworkCore;
 
 namespace Kiln.Client.Tests.Cli;
 
@@ -41,5 +42,36 @@ public sealed class CliUpstreamTests : IDisposable
         var missing = await _cli.RunAsync(["engine", "set", "upstream:nowhere", .. common]);
         Assert.Equal(1, missing.Code);
         Assert.Contains("No upstream profile named 'nowhere'", missing.Err);
+    }
+
+    [Fact]
+    public async Task Kiln_upstream_rotate_under_load_fails_no_request_and_leaves_only_the_new_secret_on_B()
+    {
+        await using var pair = await UpstreamPair.StartAsync(configureA: a => a
+            .With("Kiln:Upstream:RotationIdleWindow", "00:00:02").With("Kiln:Upstream:RotationPollInterval", "00:00:00.500")
+            .With("Kiln:Upstream:RotationDeadline", "00:00:30"));
+        _cli.Env["FIREFLY_SERVICES_ACCESS_TOKEN"] = pair.Admin.DefaultRequestHeaders.Authorization!.Parameter;
+        string[] common = ["--client-id", ConsoleKit.Cli, "--base-url", pair.A.BaseAddress.ToString(), "--org", pair.A.Demo.OrgId];
+        var credentialId = long.Parse(pair.BDemo.CredentialId, System.Globalization.CultureInfo.InvariantCulture);
+        List<string> before;
+        await using (var bDb = UpstreamPair.OpenDb(pair.BDir))
+            before = await bDb.ClientSecrets.Where(s => s.CredentialId == credentialId).Select(s => s.Uuid).ToListAsync();
+
+        var load = GatewayLoad.Start("cli rotate", [pair.Firefly], syncPerNode: 2, asyncPerNode: 1, pollSeconds: 120);
+        await Task.Delay(1000);
+        var rotated = await _cli.RunAsync(["upstream", "rotate", "b", .. common]);
+        await Task.Delay(1500); // requests after the old secret is gone
+        await load.StopAsync();
+
+        Assert.True(rotated.Code == 0, rotated.ToString());
+        Assert.DoesNotContain(pair.BDemo.ClientSecret, rotated.Out + rotated.Err);
+        Assert.False(load.Failed, load.Report);
+        Assert.True(load.Done >= 6, $"only {load.Done} requests ran");
+        await using (var bDb = UpstreamPair.OpenDb(pair.BDir))
+        {
+            var after = await bDb.ClientSecrets.Where(s => s.CredentialId == credentialId).Select(s => s.Uuid).ToListAsync();
+            Assert.Single(after);
+            Assert.DoesNotContain(after[0], before); // the old secret is gone from B, a new one took its place
+        }
     }
 }
