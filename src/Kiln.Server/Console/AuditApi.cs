@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Linq.Expressions;
 using System.Text.Json.Serialization;
 using Kiln.Server.Core;
 using Kiln.Server.Data;
@@ -86,17 +87,17 @@ public static class AuditApi
     }
 
     /// <summary><c>a.Target == s || a.Target.StartsWith(s + "/")</c> for any subject <c>s</c> (none: nothing matches), as one SQL predicate.</summary>
-    private static System.Linq.Expressions.Expression<Func<AuditRecord, bool>> AboutAny(IReadOnlyList<string> subjects)
+    private static Expression<Func<AuditRecord, bool>> AboutAny(IReadOnlyList<string> subjects)
     {
-        var a = System.Linq.Expressions.Expression.Parameter(typeof(AuditRecord), "a");
-        var target = System.Linq.Expressions.Expression.Property(a, nameof(AuditRecord.Target));
+        var a = Expression.Parameter(typeof(AuditRecord), "a");
+        var target = Expression.Property(a, nameof(AuditRecord.Target));
         var startsWith = typeof(string).GetMethod(nameof(string.StartsWith), [typeof(string)])!;
-        System.Linq.Expressions.Expression body = System.Linq.Expressions.Expression.Constant(false);
+        Expression body = Expression.Constant(false);
         foreach (var s in subjects.Distinct(StringComparer.Ordinal))
-            body = System.Linq.Expressions.Expression.OrElse(body, System.Linq.Expressions.Expression.OrElse(
-                System.Linq.Expressions.Expression.Equal(target, System.Linq.Expressions.Expression.Constant(s)),
-                System.Linq.Expressions.Expression.Call(target, startsWith, System.Linq.Expressions.Expression.Constant(s + "/"))));
-        return System.Linq.Expressions.Expression.Lambda<Func<AuditRecord, bool>>(body, a);
+            body = Expression.OrElse(body, Expression.OrElse(
+                Expression.Equal(target, Expression.Constant(s)),
+                Expression.Call(target, startsWith, Expression.Constant(s + "/"))));
+        return Expression.Lambda<Func<AuditRecord, bool>>(body, a);
     }
 
     private static DateTimeOffset FromMs(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(Math.Clamp(ms, 0, 253402300799999));
