@@ -15,6 +15,12 @@ public sealed record WorkspaceRequest(string? Name, string? Title, string? Descr
 /// <summary>One entry of a services array: <c>{sdkCode, atlasPlanCode?, licenseConfigs, roles}</c>; only sdkCode matters to Kiln.</summary>
 public sealed record ServiceRequest(string? SdkCode, string? AtlasPlanCode);
 
+/// <summary>
+/// A services array as a body (<c>PUT …/services</c>): a named type because the compile-time request delegates
+/// (docs/benchmarks.md#start-up) drop the nullability of a nested type argument such as <c>List&lt;ServiceRequest?&gt;</c>.
+/// </summary>
+public sealed class ServiceRequestList : List<ServiceRequest?>;
+
 /// <summary>Credential create; <c>projectId</c>/<c>workspaceId</c> are Kiln extensions of the org-level create.</summary>
 public sealed record CredentialCreateRequest(string? Name, string? Description, string? TemplateId, List<ServiceRequest?>? Services,
     long? ProjectId, long? WorkspaceId);

@@ -26,7 +26,7 @@ public static class SubscriptionsApi
     }
 
     public static async Task<Results<Ok<SubscriptionResultDto>, JsonHttpResult<ApiError>>> PutInWorkspaceAsync(
-        string orgId, string projectId, string workspaceId, string credentialType, string credentialId, JsonBody<List<ServiceRequest?>> request,
+        string orgId, string projectId, string workspaceId, string credentialType, string credentialId, JsonBody<ServiceRequestList> request,
         ImsCaller caller, OrgAccess access, CredentialOps credentials, HttpContext ctx, CancellationToken ct)
     {
         if (credentialType is not ("oauth-server-to-server" or "oauth_server_to_server")) return ApiErrors.NotFound("Credential Not Found");
@@ -37,7 +37,7 @@ public static class SubscriptionsApi
     }
 
     public static async Task<Results<Ok<SubscriptionResultDto>, JsonHttpResult<ApiError>>> PutAsync(
-        string orgId, string credentialId, JsonBody<List<ServiceRequest?>> request, ImsCaller caller, OrgAccess access, CredentialOps credentials,
+        string orgId, string credentialId, JsonBody<ServiceRequestList> request, ImsCaller caller, OrgAccess access, CredentialOps credentials,
         HttpContext ctx, CancellationToken ct)
     {
         if (await access.OrgAsync(caller, orgId, ct) is not { } org) return ApiErrors.NotFound("Organization Not Found");
@@ -46,7 +46,7 @@ public static class SubscriptionsApi
     }
 
     private static async Task<Results<Ok<SubscriptionResultDto>, JsonHttpResult<ApiError>>> SetAsync(
-        CredentialOps credentials, Actor actor, long orgId, long credentialId, JsonBody<List<ServiceRequest?>> request, CancellationToken ct)
+        CredentialOps credentials, Actor actor, long orgId, long credentialId, JsonBody<ServiceRequestList> request, CancellationToken ct)
     {
         if (request.Failed(out var bad, out var body)) return bad;
         if (CredentialsApi.SdkCodes(body) is not { } codes) return ApiErrors.BadRequest("each entry needs an sdkCode");

@@ -25,10 +25,14 @@ public static class KilnApp
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         KilnCulture.UseInvariant();
-        var builder = WebApplication.CreateBuilder(args);
+        // Configuration is read once: a changed appsettings.json takes effect at the next start (docs/configuration.md).
+        // Reloading would watch the working directory and everything under it from the first moment (the content root).
+        var builder = WebApplication.CreateBuilder([.. args, "--hostBuilder:reloadConfigOnChange=false"]);
         builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         configure?.Invoke(builder);
+        var data = builder.Configuration.GetSection(KilnOptions.Section).Get<KilnOptions>() ?? new KilnOptions();
+        DataWarmUp.Start(data.UsesPostgres, data.FullDataDir, data.Database);
         builder.Services.AddKiln(builder.Configuration);
         AdobeHostsSetup.Add(builder); // --adobe-hosts and --proxy-port (docs/adobe-hosts.md)
         builder.AddKilnTelemetry();
@@ -78,12 +82,8 @@ public static class KilnApp
     {
         services.AddSingleton<KeyEncryption>(); // loaded by KilnInitializer.PrepareData before anything opens a key
         // The compiled models (docs/architecture.md#compiled-models): EF Core does not build the model on every start.
-        services.AddDbContext<SqliteKilnDb>((sp, o) => o.UseSqlite(
-            $"Data Source={Path.Combine(sp.GetRequiredService<IOptions<KilnOptions>>().Value.FullDataDir, "kiln.db")};Foreign Keys=True;Default Timeout=30")
-            .AddInterceptors(SqliteBusyTimeout.Instance)
-            .UseModel(Data.CompiledModels.Sqlite.SqliteKilnDbModel.Instance));
-        services.AddDbContext<PostgresKilnDb>((sp, o) => o.UseNpgsql(sp.GetRequiredService<IOptions<KilnOptions>>().Value.Database)
-            .UseModel(Data.CompiledModels.Postgres.PostgresKilnDbModel.Instance));
+        services.AddDbContext<SqliteKilnDb>((sp, o) => KilnDbOptions.Sqlite(o, sp.GetRequiredService<IOptions<KilnOptions>>().Value.FullDataDir));
+        services.AddDbContext<PostgresKilnDb>((sp, o) => KilnDbOptions.Postgres(o, sp.GetRequiredService<IOptions<KilnOptions>>().Value.Database));
         services.AddScoped<KilnDb>(sp => sp.GetRequiredService<IOptions<KilnOptions>>().Value.UsesPostgres
             ? sp.GetRequiredService<PostgresKilnDb>()
             : sp.GetRequiredService<SqliteKilnDb>());

@@ -66,7 +66,8 @@ public sealed class KilnInitializer(
             _last = now;
         }
 
-        public override string ToString() => string.Join(", ", _done);
+        public override string ToString() => string.Join(", ", _done) + string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $" (JIT so far: {System.Runtime.JitInfo.GetCompiledMethodCount()} methods, {System.Runtime.JitInfo.GetCompilationTime().TotalMilliseconds:F0} ms)");
     }
 
     public Task StopAsync(CancellationToken ct) => Task.CompletedTask;
