@@ -69,29 +69,23 @@ public static class QuotasApi
         HttpContext ctx, CancellationToken ct)
     {
         if (await access.OrgAsync(caller, orgId, ct) is not { } org) return ApiErrors.NotFound("Organization Not Found");
-        if (MaySet(org) is { } refused) return refused.ToResult();
-        if (await TargetAsync(db, org.OrgId, scope, targetId, ct) is null) return NotFound(scope);
+        if ((await QuotaTarget.ResolveAsync(db, org, scope, targetId, ct)).Failed(out var refused, out var target)) return refused.ToResult();
         if (body.Failed(out var bad, out var limits)) return bad;
-        if ((await SetLimitsAsync(db, settings, Actor.Of(caller, ctx), org, scope, targetId, limits, ct)).Failed(out var error, out var view))
+        if ((await SetLimitsAsync(db, settings, Actor.Of(caller, ctx), target, limits, ct)).Failed(out var error, out var view))
             return error.ToResult();
         return TypedResults.Ok(QuotaDto.Of(view));
     }
 
-    /// <summary>Who may set limits: the org's admins only (docs/console.md#quotas-and-usage).</summary>
-    public static OpError? MaySet(OrgContext org) => org.IsAdmin ? null : OpError.Forbidden("Only organization admins may set quotas.");
-
     /// <summary>
     /// Sets a level's own limits: the one operation behind <c>PUT .../quotas</c> and the usage page's "Set limits" form
-    /// (docs/console-ui.md#usage), with the same checks: an admin of the org, a target in the org, each limit in range.
+    /// (docs/console-ui.md#usage). Who may set them on which target is <see cref="QuotaTarget.ResolveAsync"/>'s rule;
+    /// this checks each limit is in range.
     /// </summary>
-    public static async Task<OpResult<QuotaView>> SetLimitsAsync(KilnDb db, QuotaSettings settings, Actor actor, OrgContext org, string scope,
-        string? targetId, QuotaLimitsDto limits, CancellationToken ct)
+    public static async Task<OpResult<QuotaView>> SetLimitsAsync(KilnDb db, QuotaSettings settings, Actor actor, QuotaTarget target,
+        QuotaLimitsDto limits, CancellationToken ct)
     {
-        if (MaySet(org) is { } refused) return refused;
-        if (await TargetAsync(db, org.OrgId, scope, targetId, ct) is not { } id)
-            return OpError.NotFound(scope == QuotaScopes.Project ? "Project Not Found" : "Credential Not Found");
         if (Check(limits) is { } problem) return OpError.BadRequest(problem);
-        return await settings.SetAsync(db, actor, org.OrgId, scope, id, new QuotaValues(limits.PerMinute, limits.PerDay, limits.PerMonth), ct);
+        return await settings.SetAsync(db, actor, target.OrgId, target.Scope, target.Id, new QuotaValues(limits.PerMinute, limits.PerDay, limits.PerMonth), ct);
     }
 
     /// <summary>Each limit is null or 1 to 1,000,000,000 images.</summary>
@@ -110,6 +104,8 @@ public static class QuotasApi
         return exists ? id : null;
     }
 
-    private static JsonHttpResult<ApiError> NotFound(string scope) =>
-        ApiErrors.NotFound(scope == QuotaScopes.Project ? "Project Not Found" : "Credential Not Found");
+    private static JsonHttpResult<ApiError> NotFound(string scope) => ApiErrors.NotFound(Missing(scope));
+
+    /// <summary>The 404 message for a project or credential that is not in the org.</summary>
+    internal static string Missing(string scope) => scope == QuotaScopes.Project ? "Project Not Found" : "Credential Not Found";
 }

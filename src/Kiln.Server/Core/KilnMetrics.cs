@@ -8,7 +8,8 @@ namespace Kiln.Server.Core;
 /// Kiln's instruments, on one <see cref="System.Diagnostics.Metrics.Meter"/> named "Kiln" made per application by the
 /// <see cref="IMeterFactory"/> (docs/operations.md#metrics lists them with their Prometheus names). Features record
 /// through the methods here; a new feature (an upstream engine) may create its own instruments on <see cref="Meter"/>.
-/// Labels are bounded sets (reasons, operations, states), never ids or free text.
+/// Labels are bounded sets (reasons, operations, states), never ids or free text. Durations and the outage window are
+/// timed on the injected <see cref="TimeProvider"/>, as every clock.
 /// </summary>
 public sealed class KilnMetrics
 {
@@ -17,10 +18,12 @@ public sealed class KilnMetrics
     private readonly Counter<long> _tokensIssued, _tokensRefused, _gate, _revocations, _secretEvents, _produced, _jobs, _blobErrors, _outages;
     private readonly Counter<long> _upstreamErrors;
     private readonly Histogram<double> _imageDuration, _jobPickup, _upstreamDuration;
-    private long _lastOutage; // Stopwatch timestamp of the latest outage answered, 0 when none
+    private readonly TimeProvider _clock;
+    private long _lastOutage; // the clock's timestamp of the latest outage answered, 0 when none
 
-    public KilnMetrics(IMeterFactory meters)
+    public KilnMetrics(IMeterFactory meters, TimeProvider clock)
     {
+        _clock = clock;
         Meter = meters.Create(MeterName);
         _tokensIssued = Meter.CreateCounter<long>("kiln.ims.tokens.issued", "{token}", "Access tokens issued, by grant type");
         _tokensRefused = Meter.CreateCounter<long>("kiln.ims.tokens.refused", "{request}", "Token requests refused, by grant type and reason");
@@ -99,8 +102,8 @@ public sealed class KilnMetrics
     public void Outage(string kind)
     {
         _outages.Add(1, new KeyValuePair<string, object?>("kind", kind));
-        Interlocked.Exchange(ref _lastOutage, Stopwatch.GetTimestamp());
+        Interlocked.Exchange(ref _lastOutage, _clock.GetTimestamp());
     }
 
-    private bool OutageActive => Interlocked.Read(ref _lastOutage) is var t && t != 0 && Stopwatch.GetElapsedTime(t) < TimeSpan.FromSeconds(30);
+    private bool OutageActive => Interlocked.Read(ref _lastOutage) is var t && t != 0 && _clock.GetElapsedTime(t) < TimeSpan.FromSeconds(30);
 }

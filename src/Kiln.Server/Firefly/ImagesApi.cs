@@ -21,10 +21,10 @@ public static class ImagesApi
         foreach (var (path, op) in Operations.All)
         {
             group.MapPost("/" + path, (HttpContext ctx, ImsCaller caller, KilnDb db, ImageRunner runner, Metering metering, IBlobStore store,
-                IOptions<StorageOptions> storage, KilnMetrics metrics) => MeasuredAsync(op, "sync", metrics, runner, caller, db, ctx,
+                IOptions<StorageOptions> storage, KilnMetrics metrics, TimeProvider clock) => MeasuredAsync(op, "sync", metrics, clock, runner, caller, db, ctx,
                     engine => SyncAsync(op, engine, ctx, caller, db, runner, metering, store, storage.Value)));
             group.MapPost("/" + path + "-async", (HttpContext ctx, ImsCaller caller, KilnDb db, ImageRunner runner, Metering metering, Uploads uploads,
-                PublicUrl url, IOptions<FireflyOptions> options, KilnMetrics metrics) => MeasuredAsync(op, "async", metrics, runner, caller, db, ctx,
+                PublicUrl url, IOptions<FireflyOptions> options, KilnMetrics metrics, TimeProvider clock) => MeasuredAsync(op, "async", metrics, clock, runner, caller, db, ctx,
                     engine => SubmitAsync(op, engine, ctx, caller, db, runner, metering, url, new FileParts(caller, db, uploads, options.Value))))
                 .WithErrorDialect(ErrorDialect.FireflyJobs);
         }
@@ -34,13 +34,13 @@ public static class ImagesApi
     /// <summary>
     /// Chooses the caller's engine (<see cref="ImageRunner.EngineForAsync"/>) and records the image request in
     /// <c>kiln.images.request.duration</c> (docs/operations.md#metrics) with that engine and its status: the answer's,
-    /// 503 for an outage, 500 for a bug.
+    /// 503 for an outage, 500 for a bug, timed on <paramref name="clock"/>.
     /// </summary>
-    private static async Task<TResult> MeasuredAsync<TResult>(ImageOperation op, string mode, KilnMetrics metrics, ImageRunner runner, ImsCaller caller,
-        KilnDb db, HttpContext ctx, Func<EngineChoice, Task<TResult>> run)
+    private static async Task<TResult> MeasuredAsync<TResult>(ImageOperation op, string mode, KilnMetrics metrics, TimeProvider clock, ImageRunner runner,
+        ImsCaller caller, KilnDb db, HttpContext ctx, Func<EngineChoice, Task<TResult>> run)
         where TResult : INestedHttpResult
     {
-        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var started = clock.GetTimestamp();
         var status = 500;
         var engineName = "unknown";
         try
@@ -58,7 +58,7 @@ public static class ImagesApi
         }
         finally
         {
-            metrics.ImageRequest(Operations.PathOf(op), mode, status, engineName, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+            metrics.ImageRequest(Operations.PathOf(op), mode, status, engineName, clock.GetElapsedTime(started));
         }
     }
 

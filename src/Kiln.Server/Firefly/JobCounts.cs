@@ -8,20 +8,20 @@ namespace Kiln.Server.Firefly;
 /// The <c>kiln.jobs</c> gauge (docs/operations.md#metrics): jobs in the database by state. Read only when a scrape asks,
 /// at most every 10 seconds, in the background: a scrape gets the last counts and never waits on the database.
 /// </summary>
-internal sealed class JobCounts(IServiceScopeFactory scopes)
+internal sealed class JobCounts(IServiceScopeFactory scopes, TimeProvider clock)
 {
     private static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(10);
     private static readonly string[] States = [JobStates.Pending, JobStates.Running, JobStates.Succeeded, JobStates.Failed, JobStates.Canceled];
     private volatile Dictionary<string, long> _counts = new(StringComparer.Ordinal);
-    private long _readAt; // Stopwatch timestamp of the last read started, 0 before the first
+    private long _readAt; // the clock's timestamp of the last read started, 0 before the first
     private int _reading;
 
     public IEnumerable<Measurement<long>> Observe()
     {
         var last = Interlocked.Read(ref _readAt);
-        if ((last == 0 || System.Diagnostics.Stopwatch.GetElapsedTime(last) > MaxAge) && Interlocked.CompareExchange(ref _reading, 1, 0) == 0)
+        if ((last == 0 || clock.GetElapsedTime(last) > MaxAge) && Interlocked.CompareExchange(ref _reading, 1, 0) == 0)
         {
-            Interlocked.Exchange(ref _readAt, System.Diagnostics.Stopwatch.GetTimestamp());
+            Interlocked.Exchange(ref _readAt, clock.GetTimestamp());
             _ = Task.Run(ReadAsync);
         }
         var counts = _counts;

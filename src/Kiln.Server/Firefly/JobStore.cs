@@ -31,7 +31,7 @@ public sealed class JobStore
     public JobStore(IServiceScopeFactory scopes, TimeProvider clock, IOptions<FireflyOptions> options, Core.KilnMetrics metrics, QuotaLedger quotas)
     {
         (this.scopes, this.clock, this.options, this.metrics, this.quotas) = (scopes, clock, options, metrics, quotas);
-        _counts = new JobCounts(scopes);
+        _counts = new JobCounts(scopes, clock);
         metrics.Meter.CreateObservableGauge("kiln.jobs", _counts.Observe, "{job}", "Jobs in the database by state (read at most every 10 s, when scraped)");
     }
 

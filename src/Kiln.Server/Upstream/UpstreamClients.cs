@@ -14,7 +14,8 @@ namespace Kiln.Server.Upstream;
 /// <see cref="UpstreamProfile.SecretVersion"/> changed (a rotation on any node, a replaced secret), the provider gets the
 /// new secrets at once, so every node switches on its next request (docs/upstream.md#rotation).
 /// </summary>
-public sealed class UpstreamClients(KeyEncryption kek, ILoggerFactory logs, IOptions<UpstreamOptions> options, KilnMetrics metrics) : IDisposable
+public sealed class UpstreamClients(KeyEncryption kek, ILoggerFactory logs, IOptions<UpstreamOptions> options, KilnMetrics metrics, TimeProvider clock)
+    : IDisposable
 {
     private readonly SocketsHttpHandler _handler = new()
     {
@@ -34,7 +35,7 @@ public sealed class UpstreamClients(KeyEncryption kek, ILoggerFactory logs, IOpt
     public HttpClient Plain(string profile, string call) => new(Meter(profile, call), disposeHandler: false) { Timeout = options.Value.RequestTimeout };
 
     // Never disposed with a client (disposeHandler: false): its inner handler is the shared pool, which lives as long as this.
-    private UpstreamMeter Meter(string profile, string call) => new(metrics, profile, call) { InnerHandler = _handler };
+    private UpstreamMeter Meter(string profile, string call) => new(metrics, clock, profile, call) { InnerHandler = _handler };
 
     /// <summary>A profile's live objects.</summary>
     public sealed class Runtime(UpstreamProfile profile, ServerToServerTokenProvider tokens, HttpClient firefly, KilnClientOptions clientOptions)

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Kiln.Server.Core;
 
 namespace Kiln.Server.Upstream;
@@ -8,9 +7,9 @@ namespace Kiln.Server.Upstream;
 /// every HTTP client <see cref="UpstreamClients"/> hands out, so each exchange with an upstream (a token mint, a
 /// Firefly call, a Console API call of a rotation, an output download; a retry after a 401 is a second exchange) is
 /// recorded in <see cref="KilnMetrics.UpstreamCall"/> with its profile, call kind, status (0: no answer) and the time
-/// to the answer's headers, and each failure in <see cref="KilnMetrics.UpstreamError"/> with a bounded reason.
+/// to the answer's headers (timed on the injected <see cref="TimeProvider"/>), and each failure in <see cref="KilnMetrics.UpstreamError"/> with a bounded reason.
 /// </summary>
-public sealed class UpstreamMeter(KilnMetrics metrics, string profile, string call) : DelegatingHandler
+public sealed class UpstreamMeter(KilnMetrics metrics, TimeProvider clock, string profile, string call) : DelegatingHandler
 {
     public const string Token = "token", Firefly = "firefly", ConsoleApi = "console", Output = "output";
 
@@ -22,12 +21,12 @@ public sealed class UpstreamMeter(KilnMetrics metrics, string profile, string ca
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        var started = Stopwatch.GetTimestamp();
+        var started = clock.GetTimestamp();
         try
         {
             var res = await base.SendAsync(request, cancellationToken);
             var status = (int)res.StatusCode;
-            metrics.UpstreamCall(profile, call, status, Stopwatch.GetElapsedTime(started));
+            metrics.UpstreamCall(profile, call, status, clock.GetElapsedTime(started));
             if (Reason(call, status) is { } reason) metrics.UpstreamError(profile, call, reason);
             return res;
         }
@@ -46,7 +45,7 @@ public sealed class UpstreamMeter(KilnMetrics metrics, string profile, string ca
 
     private void Failed(long started, string? reason)
     {
-        metrics.UpstreamCall(profile, call, 0, Stopwatch.GetElapsedTime(started));
+        metrics.UpstreamCall(profile, call, 0, clock.GetElapsedTime(started));
         if (reason is not null) metrics.UpstreamError(profile, call, reason);
     }
 

@@ -18,14 +18,14 @@ namespace Kiln.Server.Web;
 public static class WorkspaceDownload
 {
     public static async Task<IResult> PostAsync(string orgId, string projectId, HttpContext ctx, IAntiforgery antiforgery, OrgAccess access,
-        WorkspaceFiles files, KilnDb db, TimeProvider clock, CancellationToken ct)
+        WorkspaceFiles files, ProjectOps projects, KilnDb db, TimeProvider clock, CancellationToken ct)
     {
         if (!await WebSetup.IsValidFormAsync(ctx, antiforgery)) return Results.BadRequest();
         if (WebUser.IdOf(ctx.User) is not { } userId || await access.OrgAsync(userId, orgId, ct) is not { } org || !Ids.TryParseId(projectId, out var pid))
             return WebSetup.NotFoundPage();
         var withNewSecret = ctx.Request.Form["withNewSecret"].ToString() == "true";
         var workspaceId = ctx.Request.Form["workspaceId"].ToString();
-        if (workspaceId.Length == 0) return await ProjectAsync(ctx, db, clock, files, WebUser.ActorOf(userId, ctx), org.OrgId, pid, withNewSecret, ct);
+        if (workspaceId.Length == 0) return await ProjectAsync(ctx, db, clock, files, projects, WebUser.ActorOf(userId, ctx), org.OrgId, pid, withNewSecret, ct);
         if (!Ids.TryParseId(workspaceId, out var wid)) return WebSetup.NotFoundPage();
         var w = await db.Workspaces.AsNoTracking().FirstOrDefaultAsync(x => x.Id == wid && x.ProjectId == pid && x.OrgId == org.OrgId, ct);
         if (w is null) return WebSetup.NotFoundPage();
@@ -41,11 +41,10 @@ public static class WorkspaceDownload
     }
 
     /// <summary>The project overview's "Download": the file of <c>GET .../projects/{projectId}/download</c> (docs/console.md#project-download).</summary>
-    private static async Task<IResult> ProjectAsync(HttpContext ctx, KilnDb db, TimeProvider clock, WorkspaceFiles files, Actor actor, long orgId, long projectId,
-        bool withNewSecret, CancellationToken ct)
+    private static async Task<IResult> ProjectAsync(HttpContext ctx, KilnDb db, TimeProvider clock, WorkspaceFiles files, ProjectOps projects, Actor actor,
+        long orgId, long projectId, bool withNewSecret, CancellationToken ct)
     {
-        var project = await db.Projects.AsNoTracking().FirstOrDefaultAsync(p => p.Id == projectId && p.OrgId == orgId, ct);
-        if (project is null) return WebSetup.NotFoundPage();
+        if (await projects.FindAsync(orgId, projectId, ct) is not { } project) return WebSetup.NotFoundPage();
         if ((await files.BuildProjectAsync(actor, project, withNewSecret, ct)).Failed(out var error, out var file))
         {
             var page = WebPaths.Project(orgId, projectId);

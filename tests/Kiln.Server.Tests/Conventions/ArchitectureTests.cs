@@ -25,7 +25,7 @@ public sealed partial class ArchitectureTests
         ["Hosting"] = ["Core", "Data", "Users", "Ims", "Storage", "Generation", "Quotas", "Console", "Firefly", "Upstream", "Web"],
     };
 
-    private static string Root
+    internal static string Root
     {
         get
         {
@@ -35,7 +35,7 @@ public sealed partial class ArchitectureTests
         }
     }
 
-    private static IEnumerable<string> SourceFiles(string dir) =>
+    internal static IEnumerable<string> SourceFiles(string dir) =>
         Directory.EnumerateFiles(dir, "*.*", SearchOption.AllDirectories)
             .Where(f => f.EndsWith(".cs", StringComparison.Ordinal) || f.EndsWith(".razor", StringComparison.Ordinal))
             .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal)

@@ -1,10 +1,12 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Kiln.Server.Core;
+using Kiln.Server.Generation;
 using Kiln.Server.Tests.Console;
 using Kiln.Server.Tests.Firefly;
 using Kiln.Server.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Kiln.Server.Tests.Operations;
 
@@ -65,6 +67,55 @@ public sealed class MetricsTests : IDisposable
         Assert.Equal(1, recorder.Count("kiln.render_pool.queue_length"));
         Assert.Equal(1, recorder.Count("kiln.outage.active"));
         Assert.Equal(0, recorder.Sum("kiln.outage.active"));
+    }
+
+    [Fact]
+    public async Task Image_durations_and_the_outage_window_are_timed_on_the_servers_clock()
+    {
+        // The render moves the server's (fake) clock 3 s and takes a few milliseconds of the wall clock.
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        using var kiln = new KilnFactory(clock).WithServices(s => ClockedGenerator.Decorate(s, clock, TimeSpan.FromSeconds(3)));
+        kiln.Start();
+        using var recorder = new Recorder(kiln.Services.GetRequiredService<IMeterFactory>());
+
+        using var ff = await kiln.DemoClientAsync(KilnFactory.FireflyScopes);
+        using (var res = await ff.PostRawAsync("/v3/images/generate", """{"prompt":"a wren","size":{"width":1024,"height":1024}}"""))
+            Assert.Equal(200, (int)res.StatusCode);
+        Assert.Equal(1, recorder.Count("kiln.images.request.duration"));
+        Assert.Equal(3.0, recorder.Sum("kiln.images.request.duration"), 6);
+
+        // kiln.outage.active: 1 for 30 s of the server's clock after an outage, then 0.
+        kiln.Services.GetRequiredService<KilnMetrics>().Outage("database");
+        Assert.Equal(1, Gauge(recorder, "kiln.outage.active"));
+        clock.Advance(TimeSpan.FromSeconds(29));
+        Assert.Equal(1, Gauge(recorder, "kiln.outage.active"));
+        clock.Advance(TimeSpan.FromSeconds(2));
+        Assert.Equal(0, Gauge(recorder, "kiln.outage.active"));
+    }
+
+    private static double Gauge(Recorder recorder, string name)
+    {
+        recorder.Clear();
+        recorder.Observe();
+        return recorder.Sum(name);
+    }
+
+    /// <summary>Moves a fake clock by <paramref name="step"/> for each image, then renders with <paramref name="inner"/>.</summary>
+    private sealed class ClockedGenerator(IImageGenerator inner, FakeTimeProvider clock, TimeSpan step) : IImageGenerator
+    {
+        public Task<GeneratedImage> GenerateAsync(GenerationRequest request, IProgress<double>? progress, CancellationToken ct)
+        {
+            clock.Advance(step);
+            return inner.GenerateAsync(request, progress, ct);
+        }
+
+        public static void Decorate(IServiceCollection services, FakeTimeProvider clock, TimeSpan step)
+        {
+            var inner = services.Last(d => d.ServiceType == typeof(IImageGenerator));
+            services.Remove(inner);
+            services.AddSingleton<IImageGenerator>(sp => new ClockedGenerator((IImageGenerator)(inner.ImplementationInstance
+                ?? inner.ImplementationFactory?.Invoke(sp) ?? ActivatorUtilities.CreateInstance(sp, inner.ImplementationType!)), clock, step));
+        }
     }
 
     private sealed class Recorder : IDisposable
