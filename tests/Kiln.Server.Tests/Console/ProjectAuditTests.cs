@@ -120,6 +120,30 @@ public sealed class ProjectAuditTests : IDisposable
     }
 
     [Fact]
+    public async Task Quota_and_engine_changes_of_a_project_and_its_credential_are_in_its_view_and_the_orgs_are_not()
+    {
+        var demo = _kiln.Start();
+        var http = await _kiln.DemoConsoleAsync();
+        var (pid, wid) = await http.NewProjectAsync(demo.OrgId, "limited");
+        var cred = (await http.NewCredentialAsync(demo.OrgId, pid, wid, "limited-cred")).GetProperty("id").GetString()!;
+        var adminId = await _kiln.CreateUserAsync("quota-admin@example.test", _kiln.DemoOrg(), "admin");
+        var admin = await _kiln.UserClientAsync(adminId, _kiln.DemoOrg());
+        var org = $"/console/organizations/{demo.OrgId}";
+        await HttpAssert.JsonAsync(await admin.PutJsonAsync($"{org}/credentials/{cred}/quotas", new { per_minute = 5 }), 200);
+        await HttpAssert.JsonAsync(await admin.PutJsonAsync($"{org}/projects/{pid}/quotas", new { per_day = 50 }), 200);
+        await HttpAssert.JsonAsync(await admin.PutJsonAsync($"{org}/quotas", new { per_day = 500 }), 200);
+        await HttpAssert.JsonAsync(await admin.PutJsonAsync($"{org}/projects/{pid}/engine", new { engine = "procedural" }), 200);
+        await HttpAssert.JsonAsync(await admin.PutJsonAsync($"{org}/engine", new { engine = "procedural" }), 200);
+        using var ui = await AdminAsync();
+
+        var rows = await CsvAsync(ui, demo.OrgId, pid);
+        Assert.Contains(("quota.set", $"credential:{cred}"), rows);
+        Assert.Contains(("quota.set", $"project:{pid}"), rows);
+        Assert.Contains(("engine.set", $"project {pid}"), rows);
+        Assert.DoesNotContain(rows, r => r.Target.StartsWith("org", StringComparison.Ordinal)); // the org's quota and engine
+    }
+
+    [Fact]
     public async Task The_upgrade_gives_existing_records_the_project_of_a_credential_or_project_that_still_exists()
     {
         var demo = _kiln.Start();
