@@ -75,7 +75,7 @@ public sealed partial class CredentialOps(KilnDb db, TimeProvider clock, ClientS
         var (known, errors) = Split(sdkCodes);
         foreach (var code in known) cred.Services.Add(new CredentialService { SdkCode = code, SubscribedAt = now });
         db.Credentials.Add(cred);
-        actor.Audit(db, clock, workspace.OrgId, "credential.create", $"credential:{cred.Id}", $"{name}; services: {string.Join(',', known)}");
+        actor.Audit(db, clock, AuditScope.Of(cred), "credential.create", $"credential:{cred.Id}", $"{name}; services: {string.Join(',', known)}");
         var plaintext = secrets.AddFirst(db, cred, actor);
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
@@ -102,7 +102,7 @@ public sealed partial class CredentialOps(KilnDb db, TimeProvider clock, ClientS
         cred.Name = name;
         cred.Description = description ?? cred.Description;
         cred.ModifiedAt = clock.GetUtcNow();
-        actor.Audit(db, clock, orgId, "credential.update", $"credential:{cred.Id}",
+        actor.Audit(db, clock, AuditScope.Of(cred), "credential.update", $"credential:{cred.Id}",
             was == name ? $"Credential {name}: description changed" : $"Credential {was} renamed to {name}");
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
@@ -118,7 +118,7 @@ public sealed partial class CredentialOps(KilnDb db, TimeProvider clock, ClientS
         var secretCount = await db.ClientSecrets.Where(s => s.CredentialId == credentialId).ExecuteDeleteAsync(ct);
         await db.CredentialServices.Where(s => s.CredentialId == credentialId).ExecuteDeleteAsync(ct);
         db.Credentials.Remove(cred);
-        actor.Audit(db, clock, orgId, "credential.delete", $"credential:{credentialId}",
+        actor.Audit(db, clock, AuditScope.Of(cred), "credential.delete", $"credential:{credentialId}",
             $"Credential {cred.Name} deleted with {secretCount} client secret{(secretCount == 1 ? "" : "s")}; its tokens were revoked");
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
@@ -152,7 +152,7 @@ public sealed partial class CredentialOps(KilnDb db, TimeProvider clock, ClientS
             cred.Services.Add(new CredentialService { CredentialId = cred.Id, SdkCode = code, SubscribedAt = now });
         cred.ModifiedAt = now;
         var list = Services.All.Select(s => s.Code).Where(wanted.Contains).ToList();
-        actor.Audit(db, clock, orgId, action, $"credential:{cred.Id}", $"{string.Join(',', sdkCodes)} -> {string.Join(',', list)}");
+        actor.Audit(db, clock, AuditScope.Of(cred), action, $"credential:{cred.Id}", $"{string.Join(',', sdkCodes)} -> {string.Join(',', list)}");
         await db.SaveChangesAsync(ct);
         cache.Invalidate(cred.ClientId);
         return new SubscriptionResultDto(list, errors);
@@ -165,15 +165,14 @@ public sealed partial class CredentialOps(KilnDb db, TimeProvider clock, ClientS
     public async Task<OpResult<IssuedToken>> GenerateTokenAsync(Actor actor, long orgId, long credentialId, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
-        var clientId = await db.Credentials.Where(c => c.Id == credentialId && c.OrgId == orgId).Select(c => c.ClientId).FirstOrDefaultAsync(ct);
-        var cred = clientId is null ? null : await cache.GetAsync(clientId, ct);
-        if (cred is null || !cred.Enabled) return OpError.NotFound("Credential Not Found");
+        var row = await db.Credentials.Where(c => c.Id == credentialId && c.OrgId == orgId).Select(c => new { c.ClientId, c.ProjectId }).FirstOrDefaultAsync(ct);
+        if (row is null || await cache.GetAsync(row.ClientId, ct) is not { Enabled: true } cred) return OpError.NotFound("Credential Not Found");
         var secret = (await db.ClientSecrets.AsNoTracking().Where(s => s.CredentialId == cred.Id).ToListAsync(ct))
             .Where(s => s.ExpiresAt is null || s.ExpiresAt > now).OrderByDescending(s => s.CreatedAt).FirstOrDefault();
         if (secret is null) return OpError.Conflict("no_secret", "The credential has no client secret; add one first.");
         if (cred.GrantedScopes.Count == 0) return OpError.Conflict("no_services", "The credential is subscribed to no API; add one first.");
         var token = issuer.Issue(new TokenSubject(cred.ClientId, cred.TechnicalAccountId, cred.OrgCode, cred.Id, secret.Uuid, cred.GrantedScopes));
-        actor.Audit(db, clock, orgId, "credential.token", $"credential:{cred.Id}", "generated in the console");
+        actor.Audit(db, clock, AuditScope.Project(orgId, row.ProjectId), "credential.token", $"credential:{cred.Id}", "generated in the console");
         await db.SaveChangesAsync(ct);
         return token;
     }

@@ -61,7 +61,7 @@ public sealed partial class ProjectOps(KilnDb db, TimeProvider clock, Credential
         project.Description = description;
         var workspace = NewEntities.NewWorkspace(orgId, project.Id, DefaultWorkspace, actor.Id, now);
         db.AddRange(project, workspace);
-        actor.Audit(db, clock, orgId, "project.create", $"project:{project.Id}", name);
+        actor.Audit(db, clock, AuditScope.Project(orgId, project.Id), "project.create", $"project:{project.Id}", name);
         return new NewProject(project, workspace);
     }
 
@@ -84,7 +84,7 @@ public sealed partial class ProjectOps(KilnDb db, TimeProvider clock, Credential
         project.NotificationsEnabled = notificationsEnabled ?? project.NotificationsEnabled;
         project.ModifiedAt = clock.GetUtcNow();
         project.WhoLastModified = actor.Id;
-        actor.Audit(db, clock, orgId, "project.update", $"project:{project.Id}", project.Name);
+        actor.Audit(db, clock, AuditScope.Project(orgId, project.Id), "project.update", $"project:{project.Id}", project.Name);
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         return project;
@@ -106,7 +106,7 @@ public sealed partial class ProjectOps(KilnDb db, TimeProvider clock, Credential
         await db.Credentials.Where(c => c.ProjectId == projectId && c.OrgId == orgId).ExecuteDeleteAsync(ct);
         await db.Workspaces.Where(w => w.ProjectId == projectId && w.OrgId == orgId).ExecuteDeleteAsync(ct);
         db.Projects.Remove(project);
-        actor.Audit(db, clock, orgId, "project.delete", $"project:{projectId}", $"{project.Name}; {clientIds.Count} credential(s) deleted");
+        actor.Audit(db, clock, AuditScope.Project(orgId, projectId), "project.delete", $"project:{projectId}", $"{project.Name}; {clientIds.Count} credential(s) deleted");
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         foreach (var id in clientIds) cache.Invalidate(id); // their tokens die on their next request

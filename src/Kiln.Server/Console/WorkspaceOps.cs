@@ -26,7 +26,7 @@ public sealed class WorkspaceOps(KilnDb db, TimeProvider clock, CredentialCache 
         workspace.Title = string.IsNullOrWhiteSpace(title) ? name : title.Trim();
         workspace.Description = description ?? "";
         db.Workspaces.Add(workspace);
-        actor.Audit(db, clock, orgId, "workspace.create", $"project:{projectId}/workspace:{workspace.Id}", name);
+        actor.Audit(db, clock, AuditScope.Project(orgId, projectId), "workspace.create", $"project:{projectId}/workspace:{workspace.Id}", name);
         return await ProjectOps.TrySaveAsync(db, ct) ? workspace : Duplicate(name);
     }
 
@@ -46,7 +46,7 @@ public sealed class WorkspaceOps(KilnDb db, TimeProvider clock, CredentialCache 
         w.Description = description ?? w.Description;
         w.ModifiedAt = clock.GetUtcNow();
         w.WhoLastModified = actor.Id;
-        actor.Audit(db, clock, orgId, "workspace.update", $"project:{projectId}/workspace:{workspaceId}", w.Name);
+        actor.Audit(db, clock, AuditScope.Project(orgId, projectId), "workspace.update", $"project:{projectId}/workspace:{workspaceId}", w.Name);
         return await ProjectOps.TrySaveAsync(db, ct) ? w : Duplicate(name);
     }
 
@@ -63,7 +63,7 @@ public sealed class WorkspaceOps(KilnDb db, TimeProvider clock, CredentialCache 
         await db.CredentialServices.Where(s => db.Credentials.Any(c => c.Id == s.CredentialId && c.WorkspaceId == workspaceId)).ExecuteDeleteAsync(ct);
         await db.Credentials.Where(c => c.WorkspaceId == workspaceId).ExecuteDeleteAsync(ct);
         db.Workspaces.Remove(w);
-        actor.Audit(db, clock, orgId, "workspace.delete", $"project:{projectId}/workspace:{workspaceId}",
+        actor.Audit(db, clock, AuditScope.Project(orgId, projectId), "workspace.delete", $"project:{projectId}/workspace:{workspaceId}",
             $"Workspace {w.Name} deleted with {clientIds.Count} credential{(clientIds.Count == 1 ? "" : "s")} and their client secrets; their tokens were revoked");
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);

@@ -15,8 +15,8 @@ public sealed record Actor(string Type, string Id, string SourceIp)
     public static readonly Actor System = new("system", "kiln", "");
 
     /// <summary>Adds an audit record to the context; the caller's SaveChanges writes it with the change itself.</summary>
-    public void Audit(KilnDb db, TimeProvider clock, long? orgId, string action, string target, string detail = "") =>
-        db.AuditRecords.Add(Core.Audit.Record(orgId, clock.GetUtcNow(), Type, Id, action, target, detail, SourceIp));
+    public void Audit(KilnDb db, TimeProvider clock, AuditScope about, string action, string target, string detail = "") =>
+        db.AuditRecords.Add(Core.Audit.Record(about, clock.GetUtcNow(), Type, Id, action, target, detail, SourceIp));
 }
 
 /// <summary>A refusal from a Console building block; REST maps it to <c>{"error_code","message"}</c>, the UI shows the message.</summary>

@@ -110,6 +110,11 @@ public sealed class AuditRecord
 {
     public long Id { get; set; }
     public long? OrgId { get; set; }
+    /// <summary>
+    /// The project the record is about (a project, or a workspace, credential, secret or quota in it); null when it is
+    /// about the org only, or about a credential deleted before the column existed (docs/console-ui.md#audit-log).
+    /// </summary>
+    public long? ProjectId { get; set; }
     public DateTimeOffset At { get; set; }
     /// <summary>user, credential or system.</summary>
     public required string ActorType { get; set; }

@@ -65,6 +65,7 @@ public abstract partial class KilnDb(DbContextOptions options) : DbContext(optio
         b.Entity<AuditRecord>(e =>
         {
             e.HasIndex(x => new { x.OrgId, x.At });
+            e.HasIndex(x => new { x.OrgId, x.ProjectId, x.At }); // a project's audit view, newest first
         });
         b.Entity<ServerSetting>(e => e.HasKey(x => x.Key));
         ConfigureUsers(b);

@@ -36,7 +36,7 @@ public static class Bootstrap
         cred.Services.Add(new CredentialService { SdkCode = Services.IoManagement, SubscribedAt = now });
         var plaintext = secrets.AddFirst(db, cred, actor: null); // audited below, as the bootstrap
         db.AddRange(org, project, workspace, cred);
-        db.AuditRecords.Add(Audit.Record(org.Id, now, "system", "kiln", "bootstrap", $"credential:{cred.Id}", "demo org created", ""));
+        db.AuditRecords.Add(Audit.Record(AuditScope.Of(cred), now, "system", "kiln", "bootstrap", $"credential:{cred.Id}", "demo org created", ""));
         await db.SaveChangesAsync(ct);
         return new DemoCredential(Str(org.Id), org.Code, Str(project.Id), Str(workspace.Id), Str(cred.Id), cred.ClientId, plaintext, baseUrl);
     }

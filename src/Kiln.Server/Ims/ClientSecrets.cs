@@ -28,7 +28,7 @@ public sealed class ClientSecrets(SecretHasher hasher, TimeProvider clock, Crede
     {
         var (secret, plaintext) = New(cred.Id);
         cred.Secrets.Add(secret);
-        actor?.Audit(db, clock, cred.OrgId, "secret.add", Target(cred.Id, secret.Uuid), "first secret");
+        actor?.Audit(db, clock, AuditScope.Of(cred), "secret.add", Target(cred.Id, secret.Uuid), "first secret");
         metrics.SecretEvent("created");
         return plaintext;
     }
@@ -62,7 +62,7 @@ public sealed class ClientSecrets(SecretHasher hasher, TimeProvider clock, Crede
             {
                 var (secret, plaintext) = New(c.Id);
                 db.ClientSecrets.Add(secret);
-                actor.Audit(db, clock, c.OrgId, "secret.add", Target(c.Id, secret.Uuid), detail);
+                actor.Audit(db, clock, AuditScope.Of(c), "secret.add", Target(c.Id, secret.Uuid), detail);
                 added[c.Id] = new NewClientSecret(secret, plaintext);
             }
             await db.SaveChangesAsync(ct);
@@ -86,7 +86,7 @@ public sealed class ClientSecrets(SecretHasher hasher, TimeProvider clock, Crede
             if (!force && await db.ClientSecrets.CountAsync(s => s.CredentialId == cred.Id, ct) <= 1)
                 return OpError.Conflict("last_secret", "This is the credential's last secret; deleting it stops every client. " + howToForce);
             db.ClientSecrets.Remove(secret);
-            actor.Audit(db, clock, cred.OrgId, "secret.delete", Target(cred.Id, uuid), force ? "forced" : "");
+            actor.Audit(db, clock, AuditScope.Of(cred), "secret.delete", Target(cred.Id, uuid), force ? "forced" : "");
             await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);
         }

@@ -109,7 +109,7 @@ public sealed class DeviceGrant(IServiceScopeFactory scopes, TokenIssuer issuer,
 
         var token = issuer.Issue(new TokenSubject(DeviceFlow.CliClientId, UserIds.Format(userId), org.Code, null, null,
             Services.ParseScopes(row.Scope)));
-        Actor.ForUser(userId, Audit.SourceOf(ctx)).Audit(db, clock, org.Id, "user.token", $"user:{userId}", "device flow");
+        Actor.ForUser(userId, Audit.SourceOf(ctx)).Audit(db, clock, AuditScope.Org(org.Id), "user.token", $"user:{userId}", "device flow");
         await db.SaveChangesAsync(ct);
         OAuthErrors.NoStore(ctx);
         return TypedResults.Ok(new TokenResponse(token.AccessToken, "bearer", token.ExpiresInSeconds));

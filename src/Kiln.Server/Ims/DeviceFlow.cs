@@ -129,7 +129,7 @@ public static class DeviceFlow
             .ExecuteUpdateAsync(s => s.SetProperty(d => d.Status, status).SetProperty(d => d.UserId, userId)
                 .SetProperty(d => d.OrgId, orgId).SetProperty(d => d.DecidedAt, now), ct);
         if (n == 0) return false;
-        Actor.ForUser(userId, sourceIp).Audit(db, clock, orgId, status == Approved ? "device.approve" : "device.deny",
+        Actor.ForUser(userId, sourceIp).Audit(db, clock, AuditScope.Org(orgId), status == Approved ? "device.approve" : "device.deny",
             $"device:{Format(row.UserCode)}", $"client {row.ClientId}");
         await db.SaveChangesAsync(ct);
         return true;

@@ -87,11 +87,11 @@ public sealed class UsageFlusher(
     private async Task WriteFailuresAsync(KilnDb db, IReadOnlyList<(string ClientId, string Address, int Count)> failures, CancellationToken ct)
     {
         var clientIds = failures.Select(f => f.ClientId).Distinct().ToList();
-        var orgs = await db.Credentials.AsNoTracking().Where(c => clientIds.Contains(c.ClientId))
-            .ToDictionaryAsync(c => c.ClientId, c => c.OrgId, ct);
+        var owners = await db.Credentials.AsNoTracking().Where(c => clientIds.Contains(c.ClientId))
+            .ToDictionaryAsync(c => c.ClientId, c => new AuditScope(c.OrgId, c.ProjectId), ct);
         var now = clock.GetUtcNow();
         foreach (var (clientId, address, count) in failures)
-            db.AuditRecords.Add(Audit.Record(orgs.TryGetValue(clientId, out var org) ? org : null, now,
+            db.AuditRecords.Add(Audit.Record(owners.GetValueOrDefault(clientId, AuditScope.Org(null)), now,
                 "client", clientId.Length == 0 ? "(none)" : clientId, "token.failed", clientId, $"{count} failed token attempt(s)", address, count));
         await db.SaveChangesAsync(ct);
     }

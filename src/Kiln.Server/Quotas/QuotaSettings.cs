@@ -59,12 +59,21 @@ public sealed class QuotaSettings(TimeProvider clock, IOptions<QuotaOptions> opt
                 (row.PerMinute, row.PerDay, row.PerMonth) = (values.PerMinute, values.PerDay, values.PerMonth);
                 (row.UpdatedAt, row.UpdatedBy) = (clock.GetUtcNow(), actor.Id);
             }
-            actor.Audit(db, clock, orgId, "quota.set", $"{scope}:{id}", Describe(values));
+            actor.Audit(db, clock, await AboutAsync(db, orgId, scope, id, ct), "quota.set", $"{scope}:{id}", Describe(values));
             await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);
         }
         return await ViewAsync(db, orgId, scope, id, ct);
     }
+
+    /// <summary>A project's limit is about the project, a credential's about the credential's project; the org's about the org only.</summary>
+    private static async Task<AuditScope> AboutAsync(KilnDb db, long orgId, string scope, long id, CancellationToken ct) => scope switch
+    {
+        QuotaScopes.Project => AuditScope.Project(orgId, id),
+        QuotaScopes.Credential => new AuditScope(orgId,
+            await db.Credentials.Where(c => c.Id == id && c.OrgId == orgId).Select(c => (long?)c.ProjectId).FirstOrDefaultAsync(ct)),
+        _ => AuditScope.Org(orgId),
+    };
 
     private static string Describe(QuotaValues v) => v.IsEmpty ? "defaults" :
         string.Join(", ", v.Each().Select(e => $"per {QuotaWindows.Name(e.Window)}: {(e.Limit is { } l ? l.ToString(System.Globalization.CultureInfo.InvariantCulture) : "default")}"));

@@ -85,7 +85,7 @@ public sealed partial class UpstreamProfiles(KilnDb db, UpstreamClients clients,
         }
         p.UpdatedAt = now;
         if (existing is null) db.UpstreamProfiles.Add(p);
-        actor.Audit(db, clock, orgId, existing is null ? "upstream.add" : "upstream.replace", name, $"client {p.ClientId} at {p.FireflyBaseUrl}");
+        actor.Audit(db, clock, AuditScope.Org(orgId), existing is null ? "upstream.add" : "upstream.replace", name, $"client {p.ClientId} at {p.FireflyBaseUrl}");
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         return Dto(p);
@@ -115,7 +115,7 @@ public sealed partial class UpstreamProfiles(KilnDb db, UpstreamClients clients,
         if (await db.Orgs.AnyAsync(o => o.Id == orgId && o.Engine == engine, ct) || await db.Projects.AnyAsync(x => x.OrgId == orgId && x.Engine == engine, ct))
             return OpError.Conflict("upstream_in_use", $"The org or one of its projects runs on '{engine}'; set another engine first");
         db.UpstreamProfiles.Remove(p);
-        actor.Audit(db, clock, orgId, "upstream.remove", name);
+        actor.Audit(db, clock, AuditScope.Org(orgId), "upstream.remove", name);
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         clients.Forget(p.Id);
@@ -157,7 +157,8 @@ public sealed partial class UpstreamProfiles(KilnDb db, UpstreamClients clients,
         {
             await db.Orgs.Where(o => o.Id == orgId).ExecuteUpdateAsync(u => u.SetProperty(o => o.Engine, engine == EngineNames.Procedural ? null : engine), ct);
         }
-        actor.Audit(db, clock, orgId, "engine.set", projectId is { } p ? $"project {p}" : "org", engine ?? "inherit");
+        var about = projectId is { } p ? AuditScope.Project(orgId, p) : AuditScope.Org(orgId);
+        actor.Audit(db, clock, about, "engine.set", projectId is { } q ? $"project {q}" : "org", engine ?? "inherit");
         await db.SaveChangesAsync(ct);
         return await EngineAsync(orgId, projectId, ct);
     }

@@ -72,7 +72,7 @@ public sealed class UpstreamRotation(
             DateTimeOffset? stamp = result.Succeeded ? now : p.LastRotatedAt;
             await db.UpstreamProfiles.Where(x => x.Id == p.Id).ExecuteUpdateAsync(u => u
                 .SetProperty(x => x.LastRotationMessage, message).SetProperty(x => x.LastRotatedAt, stamp), CancellationToken.None);
-            Actor.System.Audit(db, clock, orgId, result.Succeeded ? "upstream.rotate" : "upstream.rotate_failed", name, message);
+            Actor.System.Audit(db, clock, AuditScope.Org(orgId), result.Succeeded ? "upstream.rotate" : "upstream.rotate_failed", name, message);
             await db.SaveChangesAsync(CancellationToken.None);
         }
         if (result.Succeeded) log.LogInformation("Upstream {Upstream}: {Message}", name, result.Message);

@@ -27,7 +27,7 @@ public sealed class FirstAdmin(IOptions<AccountOptions> accounts, IOptions<KilnO
             foreach (var orgId in await db.Orgs.Select(o => o.Id).ToListAsync(ct))
             {
                 db.OrgMemberships.Add(new OrgMembership { OrgId = orgId, UserId = user.Id, Role = Roles.Admin, CreatedAt = now });
-                Actor.System.Audit(db, clock, orgId, "member.add", $"user:{user.Id}", $"first admin {user.Email}");
+                Actor.System.Audit(db, clock, AuditScope.Org(orgId), "member.add", $"user:{user.Id}", $"first admin {user.Email}");
             }
             await db.SaveChangesAsync(ct);
         }

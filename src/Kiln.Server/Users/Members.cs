@@ -50,7 +50,7 @@ public sealed class Members(KilnDb db, TimeProvider clock)
             return OpError.Conflict("member_exists", "This user is already a member of the organization.");
         var now = clock.GetUtcNow();
         db.OrgMemberships.Add(new OrgMembership { OrgId = orgId, UserId = user.Id, Role = role, CreatedAt = now });
-        actor.Audit(db, clock, orgId, "member.add", $"user:{user.Id}", $"{user.Email} as {role}{(password is null ? "" : " (new account)")}");
+        actor.Audit(db, clock, AuditScope.Org(orgId), "member.add", $"user:{user.Id}", $"{user.Email} as {role}{(password is null ? "" : " (new account)")}");
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         return new AddedMember(new Member(user.Id, user.Email, role, now, user.Disabled), password);
@@ -65,7 +65,7 @@ public sealed class Members(KilnDb db, TimeProvider clock)
         if (m.Role == Roles.Admin && role != Roles.Admin && await IsLastAdminAsync(orgId, ct)) return LastAdmin();
         var old = m.Role;
         m.Role = role;
-        actor.Audit(db, clock, orgId, "member.role", $"user:{userId}", $"{old} -> {role}");
+        actor.Audit(db, clock, AuditScope.Org(orgId), "member.role", $"user:{userId}", $"{old} -> {role}");
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         var user = await db.Users.AsNoTracking().FirstAsync(u => u.Id == userId, ct);
@@ -80,7 +80,7 @@ public sealed class Members(KilnDb db, TimeProvider clock)
         if (m is null) return OpError.NotFound("Member Not Found");
         if (m.Role == Roles.Admin && await IsLastAdminAsync(orgId, ct)) return LastAdmin();
         db.OrgMemberships.Remove(m);
-        actor.Audit(db, clock, orgId, "member.remove", $"user:{userId}");
+        actor.Audit(db, clock, AuditScope.Org(orgId), "member.remove", $"user:{userId}");
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         return null;

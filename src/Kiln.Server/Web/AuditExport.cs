@@ -13,20 +13,10 @@ public static class AuditQuery
     public const int PageLimit = 200;
     public const int ExportLimit = 1000;
 
-    public static AuditFilter Filter(string? action, string? actor, string? from, string? to, int limit, IReadOnlyList<string>? subjects = null) => new(
+    /// <summary>The filter; <paramref name="projectId"/> narrows it to a project's view (docs/console-ui.md#audit-log).</summary>
+    public static AuditFilter Filter(string? action, string? actor, string? from, string? to, int limit, long? projectId = null) => new(
         Blank(action), Blank(actor), Since: Day(from) is { } f ? f.ToUnixTimeMilliseconds() : null,
-        Until: Day(to) is { } t ? t.AddDays(1).ToUnixTimeMilliseconds() - 1 : null, Limit: limit, Subjects: subjects);
-
-    /// <summary>
-    /// What a project's audit view shows (docs/console-ui.md#audit-log): records about the project (its workspaces and quota
-    /// included) and about the credentials it has now (their secrets, tokens and quotas included). Null when the project is not in the org.
-    /// </summary>
-    public static async Task<List<string>?> ProjectSubjectsAsync(KilnDb db, long orgId, long projectId, CancellationToken ct)
-    {
-        if (!await db.Projects.AnyAsync(p => p.Id == projectId && p.OrgId == orgId, ct)) return null;
-        var creds = await db.Credentials.AsNoTracking().Where(c => c.ProjectId == projectId && c.OrgId == orgId).Select(c => c.Id).ToListAsync(ct);
-        return [string.Create(CultureInfo.InvariantCulture, $"project:{projectId}"), .. creds.Select(c => string.Create(CultureInfo.InvariantCulture, $"credential:{c}"))];
-    }
+        Until: Day(to) is { } t ? t.AddDays(1).ToUnixTimeMilliseconds() - 1 : null, Limit: limit, ProjectId: projectId);
 
     /// <summary>A <c>yyyy-MM-dd</c> date (what a date input sends) as the start of that day in UTC; anything else is no bound.</summary>
     public static DateTimeOffset? Day(string? s) =>
@@ -47,18 +37,20 @@ public static class AuditExport
         HttpContext ctx, OrgAccess access, KilnDb db, CancellationToken ct)
     {
         if (WebUser.IdOf(ctx.User) is not { } userId || await access.OrgAsync(userId, orgId, ct) is not { } org) return Results.NotFound();
-        List<string>? subjects = null;
-        if (!string.IsNullOrEmpty(project)
-            && (!Ids.TryParseId(project, out var pid) || (subjects = await AuditQuery.ProjectSubjectsAsync(db, org.OrgId, pid, ct)) is null))
-            return Results.NotFound();
-        var rows = await AuditApi.QueryAsync(db, org.OrgId, AuditQuery.Filter(action, actor, from, to, AuditQuery.ExportLimit, subjects), ct);
+        long? projectId = null;
+        if (!string.IsNullOrEmpty(project))
+        {
+            if (!Ids.TryParseId(project, out var pid) || !await db.Projects.AnyAsync(p => p.Id == pid && p.OrgId == org.OrgId, ct)) return Results.NotFound();
+            projectId = pid;
+        }
+        var rows = await AuditApi.QueryAsync(db, org.OrgId, AuditQuery.Filter(action, actor, from, to, AuditQuery.ExportLimit, projectId), ct);
         var csv = new StringBuilder();
         Line(csv, ["when_utc", "actor_type", "actor", "actor_name", "action", "summary", "target", "detail", "source_ip", "count"]);
         foreach (var a in rows)
             Line(csv, [When(a.At), a.ActorType, a.Actor, a.ActorName, a.Action, a.Summary, a.Target, a.Detail, a.SourceIp, a.Count.ToString(CultureInfo.InvariantCulture)]);
         ctx.Response.Headers.CacheControl = "no-store";
         return Results.File(Encoding.UTF8.GetBytes(csv.ToString()), "text/csv; charset=utf-8",
-            subjects is null ? $"kiln-audit-{org.OrgId}.csv" : $"kiln-audit-{org.OrgId}-{project}.csv");
+            projectId is null ? $"kiln-audit-{org.OrgId}.csv" : $"kiln-audit-{org.OrgId}-{project}.csv");
     }
 
     private static string When(string ms) =>

@@ -41,8 +41,8 @@ public static class SignInAudit
         var actor = userId is { } id ? Actor.ForUser(id, sourceIp) : new Actor("anonymous", email, sourceIp);
         var target = userId is { } uid ? $"user:{uid}" : "";
         List<long> orgs = userId is { } u ? await db.OrgMemberships.AsNoTracking().Where(m => m.UserId == u).Select(m => m.OrgId).ToListAsync(ct) : [];
-        if (orgs.Count == 0) actor.Audit(db, clock, null, action, target, email);
-        foreach (var org in orgs) actor.Audit(db, clock, org, action, target, email);
+        if (orgs.Count == 0) actor.Audit(db, clock, AuditScope.Org(null), action, target, email);
+        foreach (var org in orgs) actor.Audit(db, clock, AuditScope.Org(org), action, target, email);
         await db.SaveChangesAsync(ct);
     }
 }

@@ -19,8 +19,8 @@ namespace Kiln.Server.Data.CompiledModels.Postgres
                 "Kiln.Server.Data.AuditRecord",
                 typeof(AuditRecord),
                 baseEntityType,
-                propertyCount: 10,
-                unnamedIndexCount: 1,
+                propertyCount: 11,
+                unnamedIndexCount: 2,
                 keyCount: 1);
 
             var id = runtimeEntityType.AddProperty(
@@ -85,6 +85,14 @@ namespace Kiln.Server.Data.CompiledModels.Postgres
                 nullable: true);
             orgId.AddAnnotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.None);
 
+            var projectId = runtimeEntityType.AddProperty(
+                "ProjectId",
+                typeof(long?),
+                propertyInfo: typeof(AuditRecord).GetProperty("ProjectId", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(AuditRecord).GetField("<ProjectId>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                nullable: true);
+            projectId.AddAnnotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.None);
+
             var sourceIp = runtimeEntityType.AddProperty(
                 "SourceIp",
                 typeof(string),
@@ -105,6 +113,9 @@ namespace Kiln.Server.Data.CompiledModels.Postgres
 
             var index = runtimeEntityType.AddIndex(
                 new[] { orgId, at });
+
+            var index0 = runtimeEntityType.AddIndex(
+                new[] { orgId, projectId, at });
 
             return runtimeEntityType;
         }

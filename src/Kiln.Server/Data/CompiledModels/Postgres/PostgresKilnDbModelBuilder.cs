@@ -12,7 +12,7 @@ namespace Kiln.Server.Data.CompiledModels.Postgres
     public partial class PostgresKilnDbModel
     {
         private PostgresKilnDbModel()
-            : base(skipDetectChanges: false, modelId: new Guid("497c4300-8908-4ac4-8df2-50b7d6902a81"), entityTypeCount: 25)
+            : base(skipDetectChanges: false, modelId: new Guid("2b83439b-96b6-40b0-9ba2-b0e270809d46"), entityTypeCount: 25)
         {
         }
 

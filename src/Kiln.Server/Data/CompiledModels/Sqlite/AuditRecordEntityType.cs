@@ -19,8 +19,8 @@ namespace Kiln.Server.Data.CompiledModels.Sqlite
                 "Kiln.Server.Data.AuditRecord",
                 typeof(AuditRecord),
                 baseEntityType,
-                propertyCount: 10,
-                unnamedIndexCount: 1,
+                propertyCount: 11,
+                unnamedIndexCount: 2,
                 keyCount: 1);
 
             var id = runtimeEntityType.AddProperty(
@@ -78,6 +78,13 @@ namespace Kiln.Server.Data.CompiledModels.Sqlite
                 fieldInfo: typeof(AuditRecord).GetField("<OrgId>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 nullable: true);
 
+            var projectId = runtimeEntityType.AddProperty(
+                "ProjectId",
+                typeof(long?),
+                propertyInfo: typeof(AuditRecord).GetProperty("ProjectId", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(AuditRecord).GetField("<ProjectId>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                nullable: true);
+
             var sourceIp = runtimeEntityType.AddProperty(
                 "SourceIp",
                 typeof(string),
@@ -96,6 +103,9 @@ namespace Kiln.Server.Data.CompiledModels.Sqlite
 
             var index = runtimeEntityType.AddIndex(
                 new[] { orgId, at });
+
+            var index0 = runtimeEntityType.AddIndex(
+                new[] { orgId, projectId, at });
 
             return runtimeEntityType;
         }

@@ -11,7 +11,7 @@ namespace Kiln.Server.Data.CompiledModels.Sqlite
     public partial class SqliteKilnDbModel
     {
         private SqliteKilnDbModel()
-            : base(skipDetectChanges: false, modelId: new Guid("206255d6-1031-48d7-938b-4eb0c056a664"), entityTypeCount: 25)
+            : base(skipDetectChanges: false, modelId: new Guid("bba32526-b91d-418b-8358-aff9c4dc5bbd"), entityTypeCount: 25)
         {
         }
 

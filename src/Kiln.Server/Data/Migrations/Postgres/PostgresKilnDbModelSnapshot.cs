@@ -55,6 +55,9 @@ namespace Kiln.Server.Data.Migrations.Postgres
                     b.Property<long?>("OrgId")
                         .HasColumnType("bigint");
 
+                    b.Property<long?>("ProjectId")
+                        .HasColumnType("bigint");
+
                     b.Property<string>("SourceIp")
                         .IsRequired()
                         .HasColumnType("text");
@@ -66,6 +69,8 @@ namespace Kiln.Server.Data.Migrations.Postgres
                     b.HasKey("Id");
 
                     b.HasIndex("OrgId", "At");
+
+                    b.HasIndex("OrgId", "ProjectId", "At");
 
                     b.ToTable("AuditRecords");
                 });

@@ -48,6 +48,9 @@ namespace Kiln.Server.Data.Migrations.Sqlite
                     b.Property<long?>("OrgId")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long?>("ProjectId")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("SourceIp")
                         .IsRequired()
                         .HasColumnType("TEXT");
@@ -59,6 +62,8 @@ namespace Kiln.Server.Data.Migrations.Sqlite
                     b.HasKey("Id");
 
                     b.HasIndex("OrgId", "At");
+
+                    b.HasIndex("OrgId", "ProjectId", "At");
 
                     b.ToTable("AuditRecords");
                 });
