@@ -91,9 +91,11 @@ public static class WebSetup
         app.MapAuditExport();
         app.MapRazorComponents<App>(); // the pages say [ErrorDialect(Html)] (Components/_Imports.razor); /_framework stays JSON
         // A console URL that matches no page: a short HTML answer. The Console REST API's prefixes keep their JSON 404.
-        app.MapFallback(WebPaths.Root + "/{**path}", NotFoundPage).WithErrorDialect(ErrorDialect.Html);
+        // Plain RequestDelegates: the compile-time request delegates (docs/benchmarks.md#start-up) drop a fallback's pattern
+        // when its handler is any other delegate (dotnet/aspnetcore#65992), and every fallback would match everything.
+        app.MapFallback(WebPaths.Root + "/{**path}", (RequestDelegate)(ctx => NotFoundPage().ExecuteAsync(ctx))).WithErrorDialect(ErrorDialect.Html);
         foreach (var api in WebPaths.ApiPrefixes)
-            app.MapFallback(api + "/{**path}", () => ApiErrors.NotFound()).WithErrorDialect(ErrorDialect.Gateway);
+            app.MapFallback(api + "/{**path}", (RequestDelegate)(ctx => ApiErrors.NotFound().ExecuteAsync(ctx))).WithErrorDialect(ErrorDialect.Gateway);
         return app;
     }
 
