@@ -41,9 +41,10 @@ public static class Schema
     {
         var newest = db.GetService<IMigrationsAssembly>().Migrations.Keys.LastOrDefault();
         var connection = db.Database.GetDbConnection();
+        var opened = connection.State != System.Data.ConnectionState.Open; // a caller's open connection stays open
         try
         {
-            await connection.OpenAsync(ct);
+            if (opened) await connection.OpenAsync(ct);
             await using var command = connection.CreateCommand();
             command.CommandText = """SELECT MAX("MigrationId") FROM "__EFMigrationsHistory";""";
             return newest is not null && await command.ExecuteScalarAsync(ct) is string applied && applied == newest;
@@ -54,7 +55,7 @@ public static class Schema
         }
         finally
         {
-            await connection.CloseAsync();
+            if (opened) await connection.CloseAsync();
         }
     }
 

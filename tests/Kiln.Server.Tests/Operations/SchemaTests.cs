@@ -35,6 +35,17 @@ public sealed class SchemaTests : IDisposable
     }
 
     [Fact]
+    public async Task A_connection_the_caller_opened_stays_open()
+    {
+        await using var db = OpenDb();
+        await Schema.MigrateAsync(db, CancellationToken.None);
+        await db.Database.OpenConnectionAsync();
+        Assert.Empty(await Schema.MigrateAsync(db, CancellationToken.None));
+        Assert.Equal(System.Data.ConnectionState.Open, db.Database.GetDbConnection().State);
+        await db.Database.CloseConnectionAsync();
+    }
+
+    [Fact]
     public async Task A_database_two_migrations_behind_gets_exactly_those_two()
     {
         await using var db = OpenDb();
