@@ -4,7 +4,7 @@
 # at 32 and 256 connections. Exit code 3 when a budget is missed.
 # Usage: bench/run-load.sh [seconds-per-run=5] [pairs=3] [warm-up-seconds=20]
 # Other modes of the same program: bench/run-load.sh many <sqlite|postgres-admin-connection> [credentials=10000] [seconds=5] [pairs=3]
-#                                  bench/run-load.sh jobs <sqlite|postgres-admin-connection> [images=200] [size=1024]
+#                                  bench/run-load.sh jobs <sqlite|postgres-admin-connection> [images=200] [size=1024] [poll-ms=10] [pairs=3]
 # Set KILN_BENCH_NO_BUILD=1 when the Release build is already there; on a shared machine run it under the build lock
 # (flock -o /tmp/kiln-dotnet.lock bench/run-load.sh) so no build competes for the cores.
 set -euo pipefail

@@ -22,9 +22,9 @@ if (args.Length > 0 && args[0] == "many")
 if (args.Length > 0 && args[0] == "startup")
     return await StartupBench.RunAsync(args[1], Arg(2, 5), Arg(3, 58092));
 
-// jobs <sqlite|postgres-admin> [images=200] [size=1024] [poll-ms=10]
+// jobs <sqlite|postgres-admin> [images=200] [size=1024] [poll-ms=10] [pairs=3]
 if (args.Length > 0 && args[0] == "jobs")
-    return await JobsBench.RunAsync(args[1] == "sqlite" ? null : args[1], Arg(2, 200), Arg(3, 1024), Arg(4, 10));
+    return await JobsBench.RunAsync(args[1] == "sqlite" ? null : args[1], Arg(2, 200), Arg(3, 1024), Arg(4, 10), Arg(5, 3));
 
 // Identity-service load (issues 2 and 17): [seconds-per-run=5] [pairs=3] [warm-up-seconds=20]
 return await IdentityBench.RunAsync(Arg(0, 5), Arg(1, 3), Arg(2, 20));

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using SkiaSharp;
 
@@ -8,7 +9,9 @@ namespace Kiln.Server.Generation;
 /// Bilinear upscaling of an RGBA render onto the full-size output, with optional additive grain, on both cores.
 /// Skia's own bilinear image draw runs its float pipeline (about 47 ms for 2048x2048 here); this separable
 /// fixed-point version (16 sub-pixel phases, exact for 2x) costs a few milliseconds. Rows are independent, so the
-/// result does not depend on how the work is split.
+/// result does not depend on how the work is split. The per-pixel kernels are compiled fully optimised on first use
+/// (<see cref="MethodImplOptions.AggressiveOptimization"/>): left to tiered compilation they ran as unoptimised tier-0
+/// code for hundreds of images on two busy cores, up to 8 times slower (docs/benchmarks.md#async-throughput-issue-17).
 /// </summary>
 internal static class Upscaler
 {
@@ -26,7 +29,7 @@ internal static class Upscaler
         var grainRows = grain is null ? null : GrainRows(grain);
         var (wa, wb) = Weights(fx);
         const int parts = 4;
-        Parallel.For(0, parts, part =>
+        Parallel.For(0, parts, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (part) =>
         {
             using var src = render.PeekPixels();
             var srcBytes = src.GetPixelSpan();
@@ -84,6 +87,7 @@ internal static class Upscaler
     /// 255 * 16): the two taps of every output pixel are gathered into <paramref name="left"/> and
     /// <paramref name="right"/>, then weighted and summed with <see cref="Vector{T}"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Horizontal(ReadOnlySpan<byte> src, ushort[] row, int[] x0, int[] x1, ushort[] wa, ushort[] wb, uint[] left, uint[] right)
     {
         var pixels = MemoryMarshal.Cast<byte, uint>(src);
@@ -104,6 +108,7 @@ internal static class Upscaler
         for (; i < l.Length; i++) row[i] = (ushort)(l[i] * wa[i] + r[i] * wb[i]);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Vertical(ushort[] a, ushort[] b, byte f, ushort[]? grain, Span<byte> dst)
     {
         var wb = new Vector<ushort>(f);

@@ -82,8 +82,10 @@ public static class KilnApp
     {
         services.AddSingleton<KeyEncryption>(); // loaded by KilnInitializer.PrepareData before anything opens a key
         // The compiled models (docs/architecture.md#compiled-models): EF Core does not build the model on every start.
-        services.AddDbContext<SqliteKilnDb>((sp, o) => KilnDbOptions.Sqlite(o, sp.GetRequiredService<IOptions<KilnOptions>>().Value.FullDataDir));
-        services.AddDbContext<PostgresKilnDb>((sp, o) => KilnDbOptions.Postgres(o, sp.GetRequiredService<IOptions<KilnOptions>>().Value.Database));
+        // Pooled contexts (docs/architecture.md#pooled-contexts): a request or job step leases one instead of building
+        // a context, its options and EF Core's internal services each time.
+        services.AddDbContextPool<SqliteKilnDb>((sp, o) => KilnDbOptions.Sqlite(o, sp.GetRequiredService<IOptions<KilnOptions>>().Value.FullDataDir));
+        services.AddDbContextPool<PostgresKilnDb>((sp, o) => KilnDbOptions.Postgres(o, sp.GetRequiredService<IOptions<KilnOptions>>().Value.Database));
         services.AddScoped<KilnDb>(sp => sp.GetRequiredService<IOptions<KilnOptions>>().Value.UsesPostgres
             ? sp.GetRequiredService<PostgresKilnDb>()
             : sp.GetRequiredService<SqliteKilnDb>());
