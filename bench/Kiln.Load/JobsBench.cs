@@ -73,8 +73,9 @@ public static class JobsBench
     /// Rounds of <see cref="WarmBatch"/> images each way for at least <see cref="MinWarmUp"/> and then until the JIT is
     /// quiet, a round that compiled fewer than <see cref="QuietJit"/> methods (Kiln runs in this process, so
     /// <see cref="System.Runtime.JitInfo"/> counts its methods too), or for <see cref="MaxWarmUp"/>. A quiet round alone
-    /// is not enough: early rounds can be quiet only because tiered compilation has not started promoting methods yet. Tiered compilation on two cores saturated by rendering takes hundreds of images to finish, and a
-    /// mode measured while it is still tiering up pays for it (docs/benchmarks.md#async-throughput-issue-17).
+    /// is not enough: early rounds can be quiet only because tiered compilation has not started promoting methods yet.
+    /// On two cores saturated by rendering tiering takes hundreds of images to finish, and a mode measured while it is
+    /// still tiering up pays for it (docs/benchmarks.md#warm-measurement-fully-optimised-kernels-pooled-contexts-2026-12-02).
     /// </summary>
     private static async Task<(int Rounds, long LastRoundJit)> WarmUpAsync(HttpClient http, int size, int pollMs)
     {

@@ -11,7 +11,8 @@ namespace Kiln.Server.Generation;
 /// fixed-point version (16 sub-pixel phases, exact for 2x) costs a few milliseconds. Rows are independent, so the
 /// result does not depend on how the work is split. The per-pixel kernels are compiled fully optimised on first use
 /// (<see cref="MethodImplOptions.AggressiveOptimization"/>): left to tiered compilation they ran as unoptimised tier-0
-/// code for hundreds of images on two busy cores, up to 8 times slower (docs/benchmarks.md#async-throughput-issue-17).
+/// code for hundreds of images on two busy cores, up to 8 times slower
+/// (docs/benchmarks.md#warm-measurement-fully-optimised-kernels-pooled-contexts-2026-12-02).
 /// </summary>
 internal static class Upscaler
 {
