@@ -63,6 +63,8 @@ public sealed class ClusterNotifier(
         }
     }
 
+    // The connection string as given, not KilnDbOptions.WithKilnDefaults: LISTEN is session state, so a connection that
+    // goes back to this pool after a failure must be reset (No Reset On Close stays off here).
     private NpgsqlDataSource Source => LazyInitializer.EnsureInitialized(ref _source, () => NpgsqlDataSource.Create(options.Value.Database!));
 
     private async Task SendAsync(string message)
