@@ -38,6 +38,17 @@ public sealed class Job
     /// spans link to it. Null when the request had no W3C trace context, and on jobs older than it.
     /// </summary>
     public string? TraceParent { get; set; }
+    /// <summary>The project and credential that submitted the job (0 when the caller had none): who it is metered to.</summary>
+    public long ProjectId { get; set; }
+    public long CredentialId { get; set; }
+    /// <summary>
+    /// The images the job holds until it ends (docs/firefly.md#quotas-and-usage): the <see cref="QuotaCounter"/> keys its
+    /// submit incremented, separated by <c>;</c>. Null when it holds none: it ended, or it is older than quotas.
+    /// </summary>
+    public string? HeldKeys { get; set; }
+    /// <summary>How many images it holds, and the usage day they counted in.</summary>
+    public int HeldImages { get; set; }
+    public DateOnly? HeldDay { get; set; }
 }
 
 /// <summary>A blob Kiln stores for a client (an upload or a generated output), with its expiry.</summary>
@@ -69,6 +80,7 @@ public abstract partial class KilnDb
             e.Property(x => x.Operation).HasMaxLength(40);
             e.Property(x => x.Engine).HasMaxLength(80);
             e.Property(x => x.TraceParent).HasMaxLength(55);
+            e.Property(x => x.HeldKeys).HasMaxLength(1000);
             e.HasIndex(x => new { x.Status, x.CreatedAt });
             e.HasIndex(x => x.OrgId);
             e.HasIndex(x => x.UpdatedAt);

@@ -31,22 +31,6 @@ public sealed class QuotaCounter
     public long ExpiresUnix { get; set; }
 }
 
-/// <summary>The images an async job reserved, kept until the job succeeds (committed) or fails or is canceled (released).</summary>
-public sealed class QuotaHold
-{
-    public required string JobId { get; set; }
-    public long OrgId { get; set; }
-    public long ProjectId { get; set; }
-    public long CredentialId { get; set; }
-    public required string Operation { get; set; }
-    public required string Engine { get; set; }
-    public int Images { get; set; }
-    /// <summary>The usage day the reservation counted in.</summary>
-    public DateOnly Day { get; set; }
-    /// <summary>The <see cref="QuotaCounter"/> keys the reservation incremented, separated by <c>;</c>.</summary>
-    public string Keys { get; set; } = "";
-}
-
 /// <summary>
 /// Usage per UTC day, org, project, credential, operation and engine (0 for a project or credential the caller did not
 /// have). Changed in the same transaction as the quota reservation or release.
@@ -73,7 +57,6 @@ public abstract partial class KilnDb
 {
     public DbSet<QuotaLimit> QuotaLimits => Set<QuotaLimit>();
     public DbSet<QuotaCounter> QuotaCounters => Set<QuotaCounter>();
-    public DbSet<QuotaHold> QuotaHolds => Set<QuotaHold>();
     public DbSet<UsageDay> UsageDays => Set<UsageDay>();
 
     static void ConfigureQuotas(ModelBuilder b)
@@ -89,14 +72,6 @@ public abstract partial class KilnDb
             e.HasKey(x => x.Key);
             e.Property(x => x.Key).HasMaxLength(80);
             e.HasIndex(x => x.ExpiresUnix);
-        });
-        b.Entity<QuotaHold>(e =>
-        {
-            e.HasKey(x => x.JobId);
-            e.Property(x => x.JobId).HasMaxLength(80);
-            e.Property(x => x.Operation).HasMaxLength(40);
-            e.Property(x => x.Engine).HasMaxLength(80);
-            e.Property(x => x.Keys).HasMaxLength(1000);
         });
         b.Entity<UsageDay>(e =>
         {

@@ -107,8 +107,7 @@ public sealed class ImageRunner(
                 await tx.CommitAsync(ct); // the refusal is counted in usage
                 return Metering.Refused(q, resolved.Seeds.Count);
             }
-            job = await jobs.AddAsync(db, resolved, who.OrgId, clientId, engine.Name);
-            await quotas.KeepAsync(db, quota.Granted!, job.Id);
+            job = await jobs.AddAsync(db, resolved, quota.Granted!, clientId, engine.Name);
             await tx.CommitAsync(CancellationToken.None);
         }
         signal.Notify();
@@ -127,7 +126,7 @@ public sealed class ImageRunner(
         if (EngineNamed(name) is not { } engine) return NoEngine(name);
         var outputs = new EngineOutputs(store, job.OrgId, OutputId(job.Id), clock.GetUtcNow(), options.Value.ResultLifetime);
         var state = new EngineJob(job.Id, job.Upstream, s => jobs.SaveEngineStateAsync(job.Id, s));
-        var who = await quotas.MeteredJobAsync(job, name, ct);
+        var who = QuotaLedger.MeteredOf(job, name);
         if ((await RunOnEngineAsync(engine, new EngineRequest(ImageSpec.FromJson(job.Request), job.OrgId, name, progress, state, who), outputs, ct)).Failed(out var refusal, out var result))
             return refusal;
         await using var scope = scopes.CreateAsyncScope();

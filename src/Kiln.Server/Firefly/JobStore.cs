@@ -38,17 +38,21 @@ public sealed class JobStore
     /// <summary>This node's name in <see cref="Job.LeaseOwner"/>.</summary>
     public string Node { get; } = Environment.MachineName + ":" + Guid.NewGuid().ToString("N")[..8];
 
-    /// <summary>Adds a pending job for a resolved spec, committed before it returns (the 202 promises it).</summary>
-    public async Task<Job> AddAsync(KilnDb db, ImageSpec spec, long orgId, string clientId, string engine)
+    /// <summary>
+    /// Adds a pending job for a resolved spec, holding the images <paramref name="reserved"/> for it (one row, written in
+    /// the caller's transaction, which commits it before the 202 that promises it).
+    /// </summary>
+    public async Task<Job> AddAsync(KilnDb db, ImageSpec spec, Reservation reserved, string clientId, string engine)
     {
         var now = clock.GetUtcNow();
         var job = new Job
         {
-            Id = JobStates.NewId(), OrgId = orgId, ClientId = clientId, Operation = Operations.PathOf(spec.Operation),
+            Id = JobStates.NewId(), OrgId = reserved.Who.OrgId, ClientId = clientId, Operation = Operations.PathOf(spec.Operation),
             Request = spec.ToJson(), Status = JobStates.Pending, CreatedAt = now, UpdatedAt = now, Engine = engine,
             // The submitting request's trace, which the job's spans link to (docs/operations.md#traces).
             TraceParent = Activity.Current is { IdFormat: ActivityIdFormat.W3C } submit ? submit.Id : null,
         };
+        QuotaLedger.Hold(job, reserved);
         db.Jobs.Add(job);
         await db.SaveChangesAsync(CancellationToken.None);
         metrics.JobEntered(JobStates.Pending);
@@ -176,15 +180,14 @@ public sealed class JobStore
     }
 
     /// <summary>
-    /// Marks the job succeeded with its result and commits its images, in the caller's transaction (the output rows go
-    /// in the same one). False: no longer held.
+    /// Marks the job succeeded with its result and commits its images (one update), in the caller's transaction (the
+    /// output rows go in the same one). False: no longer held.
     /// </summary>
     public async Task<bool> SucceedAsync(KilnDb db, string id, RunResult result)
     {
         var json = result.ToJson();
-        if (await FinishAsync(db, id, u => u.SetProperty(j => j.Status, JobStates.Succeeded).SetProperty(j => j.Result, json).SetProperty(j => j.Progress, 100)) != 1)
+        if (await FinishAsync(db, id, u => QuotaLedger.Commit(u.SetProperty(j => j.Status, JobStates.Succeeded).SetProperty(j => j.Result, json).SetProperty(j => j.Progress, 100))) != 1)
             return false;
-        await quotas.CommitJobAsync(db, id);
         metrics.JobEntered(JobStates.Succeeded);
         return true;
     }

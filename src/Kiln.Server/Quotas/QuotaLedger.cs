@@ -1,6 +1,7 @@
 using Kiln.Server.Core;
 using Kiln.Server.Data;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Query;
 using Microsoft.Extensions.Options;
 
 namespace Kiln.Server.Quotas;
@@ -12,8 +13,8 @@ namespace Kiln.Server.Quotas;
 /// credential, refuses when any would go over its limit, and otherwise increments them and the day's usage. So the
 /// limits hold exactly on one node and on several sharing the database. A request that then fails, or a job that
 /// fails or is canceled, releases its images (counters and usage go back down, in one transaction); a success keeps
-/// them. Async jobs keep their reservation in a <see cref="QuotaHold"/> row, which a release or a commit deletes, so a
-/// job's images are given back at most once.
+/// them. An async job keeps its reservation on its own row (<see cref="Job.HeldKeys"/>, written with the job), which a
+/// release or a commit clears, so a job's images are given back at most once.
 /// </summary>
 public sealed class QuotaLedger(IServiceScopeFactory scopes, TimeProvider clock, IOptions<QuotaOptions> options, ILogger<QuotaLedger> log)
 {
@@ -65,32 +66,35 @@ public sealed class QuotaLedger(IServiceScopeFactory scopes, TimeProvider clock,
         return new QuotaDecision(new Reservation(who, images, day, keys), null);
     }
 
-    /// <summary>Keeps an async job's reservation (in the submit's transaction) until the job ends.</summary>
-    public async Task KeepAsync(KilnDb db, Reservation r, string jobId)
+    /// <summary>
+    /// Keeps an async job's reservation on the job, before the job is inserted (in the submit's transaction, which holds
+    /// the org's row): who it is metered to, and the counters, images and day to give back if it fails.
+    /// </summary>
+    public static void Hold(Job job, Reservation r)
     {
-        db.QuotaHolds.Add(new QuotaHold
-        {
-            JobId = jobId, OrgId = r.Who.OrgId, ProjectId = r.Who.ProjectId, CredentialId = r.Who.CredentialId, Operation = r.Who.Operation,
-            Engine = r.Who.Engine, Images = r.Images, Day = r.Day, Keys = string.Join(';', r.Keys),
-        });
-        await db.SaveChangesAsync(CancellationToken.None);
+        (job.ProjectId, job.CredentialId) = (r.Who.ProjectId, r.Who.CredentialId);
+        (job.HeldKeys, job.HeldImages, job.HeldDay) = (string.Join(';', r.Keys), r.Images, r.Day);
     }
 
-    /// <summary>A job succeeded: its images stay counted (in the caller's transaction, with the job's result).</summary>
-    public Task CommitJobAsync(KilnDb db, string jobId) => db.QuotaHolds.Where(h => h.JobId == jobId).ExecuteDeleteAsync(CancellationToken.None);
+    /// <summary>A job succeeded: its images stay counted. Added to the update that marks it succeeded.</summary>
+    public static void Commit(UpdateSettersBuilder<Job> u) => Clear(u);
+
+    private static void Clear(UpdateSettersBuilder<Job> u) =>
+        u.SetProperty(j => j.HeldKeys, (string?)null).SetProperty(j => j.HeldImages, 0).SetProperty(j => j.HeldDay, (DateOnly?)null);
 
     /// <summary>
     /// A job failed or was canceled: gives its images back, in the caller's transaction (with the job's new status).
-    /// False when there was nothing to give back (no hold, or another release won).
+    /// False when there was nothing to give back (none held, or another release won).
     /// </summary>
     public async Task<bool> ReleaseJobAsync(KilnDb db, string jobId)
     {
-        var hold = await db.QuotaHolds.AsNoTracking().FirstOrDefaultAsync(h => h.JobId == jobId, CancellationToken.None);
-        if (hold is null) return false;
-        await db.HoldOrgAsync(hold.OrgId, CancellationToken.None);
-        if (await db.QuotaHolds.Where(h => h.JobId == jobId).ExecuteDeleteAsync(CancellationToken.None) != 1) return false;
-        var who = new Metered(hold.OrgId, hold.ProjectId, hold.CredentialId, hold.Operation, hold.Engine);
-        await UndoAsync(db, new Reservation(who, hold.Images, hold.Day, hold.Keys.Split(';', StringSplitOptions.RemoveEmptyEntries)));
+        var held = await db.Jobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == jobId && j.HeldKeys != null, CancellationToken.None);
+        if (held is null) return false;
+        await db.HoldOrgAsync(held.OrgId, CancellationToken.None);
+        if (await db.Jobs.Where(j => j.Id == jobId && j.HeldKeys != null).ExecuteUpdateAsync(Clear, CancellationToken.None) != 1) return false;
+        // A job that holds images has its engine: the submit sets both.
+        var who = MeteredOf(held, held.Engine ?? "");
+        await UndoAsync(db, new Reservation(who, held.HeldImages, held.HeldDay ?? default, held.HeldKeys!.Split(';', StringSplitOptions.RemoveEmptyEntries)));
         return true;
     }
 
@@ -115,17 +119,10 @@ public sealed class QuotaLedger(IServiceScopeFactory scopes, TimeProvider clock,
     }
 
     /// <summary>
-    /// Who a running job is metered to: the org, project, credential, operation and engine its hold kept from the
-    /// submit, else (a job older than quotas) its org alone.
+    /// Who a job is metered to: the org, project, credential and operation it was submitted with, and
+    /// <paramref name="engine"/> (its own; a job older than quotas is metered to its org alone).
     /// </summary>
-    public async Task<Metered> MeteredJobAsync(Job job, string engine, CancellationToken ct)
-    {
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<KilnDb>();
-        var hold = await db.QuotaHolds.AsNoTracking().FirstOrDefaultAsync(h => h.JobId == job.Id, ct);
-        return hold is null ? new Metered(job.OrgId, 0, 0, job.Operation, engine)
-            : new Metered(hold.OrgId, hold.ProjectId, hold.CredentialId, hold.Operation, hold.Engine);
-    }
+    public static Metered MeteredOf(Job job, string engine) => new(job.OrgId, job.ProjectId, job.CredentialId, job.Operation, engine);
 
     /// <summary>
     /// Counts one 429 of an upstream (docs/upstream.md#quotas-and-usage) in <see cref="UsageDay.UpstreamRateLimited"/>. Its one

@@ -37,12 +37,16 @@ public sealed class KilnProcess : IAsyncDisposable
         return ((IPEndPoint)l.LocalEndpoint).Port;
     }
 
-    /// <summary>Starts `kiln serve`; <c>database</c> is a PostgreSQL connection string shared by several nodes (default: the suite's database for this data dir).</summary>
-    public static async Task<KilnProcess> StartAsync(string dataDir, int? port = null, IDictionary<string, string>? env = null, string? database = null, params string[] extraArgs)
+    /// <summary>
+    /// Starts `kiln serve`; <c>database</c> is a PostgreSQL connection string shared by several nodes (default: the suite's
+    /// database for this data dir); <c>kilnDll</c> another build of kiln (default: this suite's).
+    /// </summary>
+    public static async Task<KilnProcess> StartAsync(string dataDir, int? port = null, IDictionary<string, string>? env = null, string? database = null,
+        string? kilnDll = null, params string[] extraArgs)
     {
         var url = $"http://127.0.0.1:{port ?? FreePort()}";
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { KilnDll, "serve", "--urls", url, "--data", dataDir }.Concat(database is null ? TestDatabase.CliArgs(dataDir) : ["--database", database]).Concat(extraArgs))
+        foreach (var a in new[] { kilnDll ?? KilnDll, "serve", "--urls", url, "--data", dataDir }.Concat(database is null ? TestDatabase.CliArgs(dataDir) : ["--database", database]).Concat(extraArgs))
             psi.ArgumentList.Add(a);
         var files = LogCapture.ForProcess("kiln-serve");
         if (files is not null)

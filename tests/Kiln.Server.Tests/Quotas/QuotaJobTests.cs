@@ -4,6 +4,9 @@ using Kiln.Server.Generation;
 using Kiln.Server.Tests.Console;
 using Kiln.Server.Tests.Firefly;
 using Kiln.Server.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Kiln.Server.Tests.Quotas;
@@ -64,6 +67,39 @@ public sealed class QuotaJobTests : IDisposable
         // The two images are free again, exactly two.
         await HttpAssert.JsonAsync(await http.GenerateAsync(2, async: true), 202);
         using (var full = await http.GenerateAsync(1, async: true)) await QuotaKit.AssertQuota429Async(full);
+    }
+
+    [Fact]
+    public async Task A_job_that_holds_images_keeps_them_through_a_downgrade_and_the_upgrade_and_gives_them_back_once()
+    {
+        var demo = _kiln.With("Kiln:Quotas:Credential:PerDay", "2").WithSlowGenerator(600_000).Start();
+        using var http = await _kiln.DemoClientAsync();
+        var job = await HttpAssert.JsonAsync(await http.GenerateAsync(2, async: true), 202);
+
+        // The schema before the hold moved onto the job row, then the newest again: the hold goes to its own table and back.
+        var heldBefore = await _kiln.WithDbAsync(async (db, _) =>
+        {
+            var all = db.Database.GetMigrations().ToList();
+            var at = all.FindIndex(m => m.EndsWith("_JobQuotaHold", StringComparison.Ordinal));
+            var migrator = db.GetService<IMigrator>();
+            await migrator.MigrateAsync(all[at - 1]);
+            var rows = await db.Database.SqlQueryRaw<string>("""SELECT "Keys" AS "Value" FROM "QuotaHolds" """).ToListAsync();
+            await migrator.MigrateAsync(all[^1]);
+            return rows;
+        });
+        Assert.Contains($"c:{demo.CredentialId}:d:", Assert.Single(heldBefore), StringComparison.Ordinal);
+        using (var full = await http.GenerateAsync(1, async: true)) await QuotaKit.AssertQuota429Async(full); // still held
+
+        await HttpAssert.JsonAsync(await http.PutAsync(job.GetProperty("cancelUrl").GetString()!, null), 200);
+        using var admin = await _kiln.AdminAsync();
+        Assert.Equal(0, (await CredentialQuotaAsync(admin)).Long("used", "day"));
+        // Given back to the row it was counted in: the credential's, for this operation and engine.
+        var rows = (await admin.UsageAsync(demo.OrgId, "?groupBy=project,credential,operation,engine")).GetProperty("rows").EnumerateArray().ToList();
+        var row = Assert.Single(rows);
+        Assert.Equal(demo.CredentialId, row.GetProperty("credential_id").GetString());
+        Assert.Equal((0L, 0L, 1L), (row.Long("images"), row.Long("requests"), row.Long("quota_refusals")));
+        await HttpAssert.JsonAsync(await http.GenerateAsync(2, async: true), 202);
+        using (var again = await http.GenerateAsync(1, async: true)) await QuotaKit.AssertQuota429Async(again);
     }
 
     private sealed class FailingGenerator : IImageGenerator

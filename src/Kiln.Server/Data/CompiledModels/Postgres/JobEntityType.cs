@@ -19,7 +19,7 @@ namespace Kiln.Server.Data.CompiledModels.Postgres
                 "Kiln.Server.Data.Job",
                 typeof(Job),
                 baseEntityType,
-                propertyCount: 20,
+                propertyCount: 25,
                 unnamedIndexCount: 3,
                 keyCount: 1);
 
@@ -63,6 +63,14 @@ namespace Kiln.Server.Data.CompiledModels.Postgres
                 sentinel: new DateTimeOffset(new DateTime(1, 1, 1, 0, 0, 0, 0, DateTimeKind.Unspecified), new TimeSpan(0, 0, 0, 0, 0)));
             createdAt.AddAnnotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.None);
 
+            var credentialId = runtimeEntityType.AddProperty(
+                "CredentialId",
+                typeof(long),
+                propertyInfo: typeof(Job).GetProperty("CredentialId", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(Job).GetField("<CredentialId>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                sentinel: 0L);
+            credentialId.AddAnnotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.None);
+
             var engine = runtimeEntityType.AddProperty(
                 "Engine",
                 typeof(string),
@@ -79,6 +87,31 @@ namespace Kiln.Server.Data.CompiledModels.Postgres
                 fieldInfo: typeof(Job).GetField("<ErrorCode>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 nullable: true);
             errorCode.AddAnnotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.None);
+
+            var heldDay = runtimeEntityType.AddProperty(
+                "HeldDay",
+                typeof(DateOnly?),
+                propertyInfo: typeof(Job).GetProperty("HeldDay", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(Job).GetField("<HeldDay>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                nullable: true);
+            heldDay.AddAnnotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.None);
+
+            var heldImages = runtimeEntityType.AddProperty(
+                "HeldImages",
+                typeof(int),
+                propertyInfo: typeof(Job).GetProperty("HeldImages", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(Job).GetField("<HeldImages>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                sentinel: 0);
+            heldImages.AddAnnotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.None);
+
+            var heldKeys = runtimeEntityType.AddProperty(
+                "HeldKeys",
+                typeof(string),
+                propertyInfo: typeof(Job).GetProperty("HeldKeys", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(Job).GetField("<HeldKeys>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                nullable: true,
+                maxLength: 1000);
+            heldKeys.AddAnnotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.None);
 
             var leaseExpiresAt = runtimeEntityType.AddProperty(
                 "LeaseExpiresAt",
@@ -127,6 +160,14 @@ namespace Kiln.Server.Data.CompiledModels.Postgres
                 fieldInfo: typeof(Job).GetField("<Progress>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 sentinel: 0);
             progress.AddAnnotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.None);
+
+            var projectId = runtimeEntityType.AddProperty(
+                "ProjectId",
+                typeof(long),
+                propertyInfo: typeof(Job).GetProperty("ProjectId", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(Job).GetField("<ProjectId>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                sentinel: 0L);
+            projectId.AddAnnotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.None);
 
             var request = runtimeEntityType.AddProperty(
                 "Request",

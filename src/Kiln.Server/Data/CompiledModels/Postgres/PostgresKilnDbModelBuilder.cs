@@ -12,7 +12,7 @@ namespace Kiln.Server.Data.CompiledModels.Postgres
     public partial class PostgresKilnDbModel
     {
         private PostgresKilnDbModel()
-            : base(skipDetectChanges: false, modelId: new Guid("2b83439b-96b6-40b0-9ba2-b0e270809d46"), entityTypeCount: 25)
+            : base(skipDetectChanges: false, modelId: new Guid("5e71d3a5-1d40-460d-88a8-f90ab1d09e58"), entityTypeCount: 24)
         {
         }
 
@@ -28,7 +28,6 @@ namespace Kiln.Server.Data.CompiledModels.Postgres
             var orgMembership = OrgMembershipEntityType.Create(this);
             var project = ProjectEntityType.Create(this);
             var quotaCounter = QuotaCounterEntityType.Create(this);
-            var quotaHold = QuotaHoldEntityType.Create(this);
             var quotaLimit = QuotaLimitEntityType.Create(this);
             var rateCounter = RateCounterEntityType.Create(this);
             var revokedToken = RevokedTokenEntityType.Create(this);
@@ -66,7 +65,6 @@ namespace Kiln.Server.Data.CompiledModels.Postgres
             OrgMembershipEntityType.CreateAnnotations(orgMembership);
             ProjectEntityType.CreateAnnotations(project);
             QuotaCounterEntityType.CreateAnnotations(quotaCounter);
-            QuotaHoldEntityType.CreateAnnotations(quotaHold);
             QuotaLimitEntityType.CreateAnnotations(quotaLimit);
             RateCounterEntityType.CreateAnnotations(rateCounter);
             RevokedTokenEntityType.CreateAnnotations(revokedToken);

@@ -19,7 +19,7 @@ namespace Kiln.Server.Data.CompiledModels.Sqlite
                 "Kiln.Server.Data.Job",
                 typeof(Job),
                 baseEntityType,
-                propertyCount: 20,
+                propertyCount: 25,
                 unnamedIndexCount: 3,
                 keyCount: 1);
 
@@ -59,6 +59,13 @@ namespace Kiln.Server.Data.CompiledModels.Sqlite
                 valueConverter: new DateTimeOffsetToBinaryConverter());
             createdAt.SetSentinelFromProviderValue(0L);
 
+            var credentialId = runtimeEntityType.AddProperty(
+                "CredentialId",
+                typeof(long),
+                propertyInfo: typeof(Job).GetProperty("CredentialId", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(Job).GetField("<CredentialId>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                sentinel: 0L);
+
             var engine = runtimeEntityType.AddProperty(
                 "Engine",
                 typeof(string),
@@ -73,6 +80,28 @@ namespace Kiln.Server.Data.CompiledModels.Sqlite
                 propertyInfo: typeof(Job).GetProperty("ErrorCode", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 fieldInfo: typeof(Job).GetField("<ErrorCode>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 nullable: true);
+
+            var heldDay = runtimeEntityType.AddProperty(
+                "HeldDay",
+                typeof(DateOnly?),
+                propertyInfo: typeof(Job).GetProperty("HeldDay", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(Job).GetField("<HeldDay>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                nullable: true);
+
+            var heldImages = runtimeEntityType.AddProperty(
+                "HeldImages",
+                typeof(int),
+                propertyInfo: typeof(Job).GetProperty("HeldImages", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(Job).GetField("<HeldImages>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                sentinel: 0);
+
+            var heldKeys = runtimeEntityType.AddProperty(
+                "HeldKeys",
+                typeof(string),
+                propertyInfo: typeof(Job).GetProperty("HeldKeys", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(Job).GetField("<HeldKeys>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                nullable: true,
+                maxLength: 1000);
 
             var leaseExpiresAt = runtimeEntityType.AddProperty(
                 "LeaseExpiresAt",
@@ -116,6 +145,13 @@ namespace Kiln.Server.Data.CompiledModels.Sqlite
                 propertyInfo: typeof(Job).GetProperty("Progress", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 fieldInfo: typeof(Job).GetField("<Progress>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 sentinel: 0);
+
+            var projectId = runtimeEntityType.AddProperty(
+                "ProjectId",
+                typeof(long),
+                propertyInfo: typeof(Job).GetProperty("ProjectId", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(Job).GetField("<ProjectId>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                sentinel: 0L);
 
             var request = runtimeEntityType.AddProperty(
                 "Request",

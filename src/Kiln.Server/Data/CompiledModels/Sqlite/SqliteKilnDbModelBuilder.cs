@@ -11,7 +11,7 @@ namespace Kiln.Server.Data.CompiledModels.Sqlite
     public partial class SqliteKilnDbModel
     {
         private SqliteKilnDbModel()
-            : base(skipDetectChanges: false, modelId: new Guid("bba32526-b91d-418b-8358-aff9c4dc5bbd"), entityTypeCount: 25)
+            : base(skipDetectChanges: false, modelId: new Guid("419942bc-3cff-474c-966f-f721c3fb28e5"), entityTypeCount: 24)
         {
         }
 
@@ -27,7 +27,6 @@ namespace Kiln.Server.Data.CompiledModels.Sqlite
             var orgMembership = OrgMembershipEntityType.Create(this);
             var project = ProjectEntityType.Create(this);
             var quotaCounter = QuotaCounterEntityType.Create(this);
-            var quotaHold = QuotaHoldEntityType.Create(this);
             var quotaLimit = QuotaLimitEntityType.Create(this);
             var rateCounter = RateCounterEntityType.Create(this);
             var revokedToken = RevokedTokenEntityType.Create(this);
@@ -65,7 +64,6 @@ namespace Kiln.Server.Data.CompiledModels.Sqlite
             OrgMembershipEntityType.CreateAnnotations(orgMembership);
             ProjectEntityType.CreateAnnotations(project);
             QuotaCounterEntityType.CreateAnnotations(quotaCounter);
-            QuotaHoldEntityType.CreateAnnotations(quotaHold);
             QuotaLimitEntityType.CreateAnnotations(quotaLimit);
             RateCounterEntityType.CreateAnnotations(rateCounter);
             RevokedTokenEntityType.CreateAnnotations(revokedToken);

@@ -251,12 +251,25 @@ namespace Kiln.Server.Data.Migrations.Postgres
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<long>("CredentialId")
+                        .HasColumnType("bigint");
+
                     b.Property<string>("Engine")
                         .HasMaxLength(80)
                         .HasColumnType("character varying(80)");
 
                     b.Property<string>("ErrorCode")
                         .HasColumnType("text");
+
+                    b.Property<DateOnly?>("HeldDay")
+                        .HasColumnType("date");
+
+                    b.Property<int>("HeldImages")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("HeldKeys")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)");
 
                     b.Property<DateTimeOffset?>("LeaseExpiresAt")
                         .HasColumnType("timestamp with time zone");
@@ -277,6 +290,9 @@ namespace Kiln.Server.Data.Migrations.Postgres
 
                     b.Property<int>("Progress")
                         .HasColumnType("integer");
+
+                    b.Property<long>("ProjectId")
+                        .HasColumnType("bigint");
 
                     b.Property<string>("Request")
                         .IsRequired()
@@ -449,47 +465,6 @@ namespace Kiln.Server.Data.Migrations.Postgres
                     b.HasIndex("ExpiresUnix");
 
                     b.ToTable("QuotaCounters");
-                });
-
-            modelBuilder.Entity("Kiln.Server.Data.QuotaHold", b =>
-                {
-                    b.Property<string>("JobId")
-                        .HasMaxLength(80)
-                        .HasColumnType("character varying(80)");
-
-                    b.Property<long>("CredentialId")
-                        .HasColumnType("bigint");
-
-                    b.Property<DateOnly>("Day")
-                        .HasColumnType("date");
-
-                    b.Property<string>("Engine")
-                        .IsRequired()
-                        .HasMaxLength(80)
-                        .HasColumnType("character varying(80)");
-
-                    b.Property<int>("Images")
-                        .HasColumnType("integer");
-
-                    b.Property<string>("Keys")
-                        .IsRequired()
-                        .HasMaxLength(1000)
-                        .HasColumnType("character varying(1000)");
-
-                    b.Property<string>("Operation")
-                        .IsRequired()
-                        .HasMaxLength(40)
-                        .HasColumnType("character varying(40)");
-
-                    b.Property<long>("OrgId")
-                        .HasColumnType("bigint");
-
-                    b.Property<long>("ProjectId")
-                        .HasColumnType("bigint");
-
-                    b.HasKey("JobId");
-
-                    b.ToTable("QuotaHolds");
                 });
 
             modelBuilder.Entity("Kiln.Server.Data.QuotaLimit", b =>

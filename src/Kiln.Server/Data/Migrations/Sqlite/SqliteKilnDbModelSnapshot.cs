@@ -244,11 +244,24 @@ namespace Kiln.Server.Data.Migrations.Sqlite
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long>("CredentialId")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Engine")
                         .HasMaxLength(80)
                         .HasColumnType("TEXT");
 
                     b.Property<string>("ErrorCode")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateOnly?>("HeldDay")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("HeldImages")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("HeldKeys")
+                        .HasMaxLength(1000)
                         .HasColumnType("TEXT");
 
                     b.Property<long?>("LeaseExpiresAt")
@@ -269,6 +282,9 @@ namespace Kiln.Server.Data.Migrations.Sqlite
                         .HasColumnType("INTEGER");
 
                     b.Property<int>("Progress")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ProjectId")
                         .HasColumnType("INTEGER");
 
                     b.Property<string>("Request")
@@ -442,47 +458,6 @@ namespace Kiln.Server.Data.Migrations.Sqlite
                     b.HasIndex("ExpiresUnix");
 
                     b.ToTable("QuotaCounters");
-                });
-
-            modelBuilder.Entity("Kiln.Server.Data.QuotaHold", b =>
-                {
-                    b.Property<string>("JobId")
-                        .HasMaxLength(80)
-                        .HasColumnType("TEXT");
-
-                    b.Property<long>("CredentialId")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<DateOnly>("Day")
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("Engine")
-                        .IsRequired()
-                        .HasMaxLength(80)
-                        .HasColumnType("TEXT");
-
-                    b.Property<int>("Images")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("Keys")
-                        .IsRequired()
-                        .HasMaxLength(1000)
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("Operation")
-                        .IsRequired()
-                        .HasMaxLength(40)
-                        .HasColumnType("TEXT");
-
-                    b.Property<long>("OrgId")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<long>("ProjectId")
-                        .HasColumnType("INTEGER");
-
-                    b.HasKey("JobId");
-
-                    b.ToTable("QuotaHolds");
                 });
 
             modelBuilder.Entity("Kiln.Server.Data.QuotaLimit", b =>
