@@ -38,14 +38,21 @@ public static class AuditApi
         app.MapGet("/console/organizations/{orgId}/audit", ListAsync).WithTags("Console: audit").RequireIms("adobeio_api");
 
     public static async Task<Results<Ok<List<AuditDto>>, JsonHttpResult<ApiError>>> ListAsync(
-        string orgId, string? action, string? actor, string? actorType, string? target, long? since, long? until, int? limit,
+        string orgId, string? action, string? actor, string? actorType, string? target, long? since, long? until, int? limit, string? project,
         ImsCaller caller, OrgAccess access, KilnDb db, CancellationToken ct)
     {
         var role = await access.RoleInAsync(caller, orgId, ct);
         if (role is null or OrgAccess.Self) return ApiErrors.NotFound("Organization Not Found");
         if (limit is < 1 or > 1000) return ApiErrors.BadRequest("limit must be between 1 and 1000");
         var id = long.Parse(orgId, CultureInfo.InvariantCulture);
-        return TypedResults.Ok(await QueryAsync(db, id, new AuditFilter(action, actor, actorType, target, since, until, limit ?? 100), ct));
+        long? projectId = null;
+        if (project is not null)
+        {
+            if (!Ids.TryParseId(project, out var pid)) return ApiErrors.BadRequest("project must be a project id");
+            if (!await db.Projects.AnyAsync(p => p.Id == pid && p.OrgId == id, ct)) return ApiErrors.NotFound("Project Not Found");
+            projectId = pid;
+        }
+        return TypedResults.Ok(await QueryAsync(db, id, new AuditFilter(action, actor, actorType, target, since, until, limit ?? 100, projectId), ct));
     }
 
     /// <summary>The org's audit records matching the filter (the web UI's audit view calls this too).</summary>

@@ -94,6 +94,31 @@ public sealed class ProjectAuditTests : IDisposable
     }
 
     [Fact]
+    public async Task The_rest_api_narrows_to_a_project_as_the_view_does_and_refuses_a_bad_or_foreign_project()
+    {
+        var demo = _kiln.Start();
+        var http = await _kiln.DemoConsoleAsync();
+        var mine = await ProjectWithDeletedCredentialAsync(http, demo.OrgId, "rest-mine", "rest-cred");
+        await ProjectWithDeletedCredentialAsync(http, demo.OrgId, "rest-other", "other-cred");
+        using var ui = await AdminAsync();
+        var audit = $"/console/organizations/{demo.OrgId}/audit";
+
+        var rest = (await HttpAssert.JsonAsync(await http.GetAsync($"{audit}?project={mine.ProjectId}"), 200)).EnumerateArray()
+            .Select(r => (r.GetProperty("action").GetString()!, r.GetProperty("target").GetString()!)).ToList();
+        Assert.Equal(await CsvAsync(ui, demo.OrgId, mine.ProjectId), rest); // the same records, in the same order
+        Assert.Equal(5, rest.Count);
+        var all = await HttpAssert.JsonAsync(await http.GetAsync(audit), 200);
+        Assert.True(all.GetArrayLength() > rest.Count);
+        var deletes = await HttpAssert.JsonAsync(await http.GetAsync($"{audit}?project={mine.ProjectId}&action=credential.delete"), 200);
+        Assert.Equal($"credential:{mine.CredentialId}", Assert.Single(deletes.EnumerateArray()).GetProperty("target").GetString());
+
+        await HttpAssert.GatewayErrorAsync(await http.GetAsync($"{audit}?project=abc"), 400, "bad_request");
+        await HttpAssert.GatewayErrorAsync(await http.GetAsync($"{audit}?project=999999999"), 404, "not_found");
+        var other = await _kiln.CreateOrgAsync(); // another org's project, by its id
+        await HttpAssert.GatewayErrorAsync(await http.GetAsync($"{audit}?project={other.ProjectId}"), 404, "not_found");
+    }
+
+    [Fact]
     public async Task Another_projects_records_stay_out_of_a_projects_view()
     {
         var demo = _kiln.Start();
