@@ -45,14 +45,18 @@ public static class AuditApi
         if (role is null or OrgAccess.Self) return ApiErrors.NotFound("Organization Not Found");
         if (limit is < 1 or > 1000) return ApiErrors.BadRequest("limit must be between 1 and 1000");
         var id = long.Parse(orgId, CultureInfo.InvariantCulture);
-        long? projectId = null;
-        if (project is not null)
-        {
-            if (!Ids.TryParseId(project, out var pid)) return ApiErrors.BadRequest("project must be a project id");
-            if (!await db.Projects.AnyAsync(p => p.Id == pid && p.OrgId == id, ct)) return ApiErrors.NotFound("Project Not Found");
-            projectId = pid;
-        }
+        if (await ProjectFilterAsync(db, id, project, ct) is not (true, var projectId)) return ApiErrors.NotFound("Project Not Found");
         return TypedResults.Ok(await QueryAsync(db, id, new AuditFilter(action, actor, actorType, target, since, until, limit ?? 100, projectId), ct));
+    }
+
+    /// <summary>
+    /// The <c>project</c> filter of the REST API and the CSV export (the UI's project view): absent or empty is none;
+    /// otherwise it must be the id of a project of the org (<c>Found</c> false when it is not).
+    /// </summary>
+    public static async Task<(bool Found, long? ProjectId)> ProjectFilterAsync(KilnDb db, long orgId, string? project, CancellationToken ct)
+    {
+        if (string.IsNullOrEmpty(project)) return (true, null);
+        return Ids.TryParseId(project, out var id) && await db.Projects.AnyAsync(p => p.Id == id && p.OrgId == orgId, ct) ? (true, id) : (false, null);
     }
 
     /// <summary>The org's audit records matching the filter (the web UI's audit view calls this too).</summary>

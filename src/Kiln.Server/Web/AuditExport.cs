@@ -3,7 +3,6 @@ using System.Text;
 using Kiln.Server.Console;
 using Kiln.Server.Core;
 using Kiln.Server.Data;
-using Microsoft.EntityFrameworkCore;
 
 namespace Kiln.Server.Web;
 
@@ -37,12 +36,7 @@ public static class AuditExport
         HttpContext ctx, OrgAccess access, KilnDb db, CancellationToken ct)
     {
         if (WebUser.IdOf(ctx.User) is not { } userId || await access.OrgAsync(userId, orgId, ct) is not { } org) return Results.NotFound();
-        long? projectId = null;
-        if (!string.IsNullOrEmpty(project))
-        {
-            if (!Ids.TryParseId(project, out var pid) || !await db.Projects.AnyAsync(p => p.Id == pid && p.OrgId == org.OrgId, ct)) return Results.NotFound();
-            projectId = pid;
-        }
+        if (await AuditApi.ProjectFilterAsync(db, org.OrgId, project, ct) is not (true, var projectId)) return Results.NotFound();
         var rows = await AuditApi.QueryAsync(db, org.OrgId, AuditQuery.Filter(action, actor, from, to, AuditQuery.ExportLimit, projectId), ct);
         var csv = new StringBuilder();
         Line(csv, ["when_utc", "actor_type", "actor", "actor_name", "action", "summary", "target", "detail", "source_ip", "count"]);

@@ -94,7 +94,7 @@ public sealed class ProjectAuditTests : IDisposable
     }
 
     [Fact]
-    public async Task The_rest_api_narrows_to_a_project_as_the_view_does_and_refuses_a_bad_or_foreign_project()
+    public async Task The_rest_api_narrows_to_a_project_as_the_view_does_and_refuses_one_the_org_does_not_have()
     {
         var demo = _kiln.Start();
         var http = await _kiln.DemoConsoleAsync();
@@ -112,7 +112,7 @@ public sealed class ProjectAuditTests : IDisposable
         var deletes = await HttpAssert.JsonAsync(await http.GetAsync($"{audit}?project={mine.ProjectId}&action=credential.delete"), 200);
         Assert.Equal($"credential:{mine.CredentialId}", Assert.Single(deletes.EnumerateArray()).GetProperty("target").GetString());
 
-        await HttpAssert.GatewayErrorAsync(await http.GetAsync($"{audit}?project=abc"), 400, "bad_request");
+        await HttpAssert.GatewayErrorAsync(await http.GetAsync($"{audit}?project=abc"), 404, "not_found");
         await HttpAssert.GatewayErrorAsync(await http.GetAsync($"{audit}?project=999999999"), 404, "not_found");
         var other = await _kiln.CreateOrgAsync(); // another org's project, by its id
         await HttpAssert.GatewayErrorAsync(await http.GetAsync($"{audit}?project={other.ProjectId}"), 404, "not_found");
