@@ -1,10 +1,8 @@
-using System.Net.Http.Headers;
 using System.Reflection.Metadata;
 using System.Reflection.PortableExecutable;
-using System.Text.Json;
-using Kiln.Server.Hosting;
 using Kiln.Server.Tests.Firefly;
 using Kiln.Server.Tests.Infrastructure;
+using Kiln.Server.Tests.ScaleOut;
 
 namespace Kiln.Server.Tests.Operations;
 
@@ -23,7 +21,8 @@ public sealed class ReadyToRunBuildTests : IDisposable
         TestDatabase.Drop(_dir);
     }
 
-    private static string Bin => Path.Combine(ReleaseBuild.RepoRoot(), "src", "Kiln.Cli", "bin", "Release", "net10.0", "linux-x64");
+    private static string Cli => Path.Combine(ReleaseBuild.RepoRoot(), "src", "Kiln.Cli");
+    private static string Bin => Path.Combine(Cli, "bin", "Release", "net10.0", "linux-x64");
 
     private static (bool ReadyToRun, Guid Mvid) Inspect(string path)
     {
@@ -43,8 +42,7 @@ public sealed class ReadyToRunBuildTests : IDisposable
     {
         var built = Inspect(Path.Combine(Bin, name));
         // The IL of the same build: kiln's as its compiler wrote it, the others as this suite loads them.
-        var il = Inspect(name == "kiln.dll" ? Path.Combine(Bin, "..", "..", "..", "..", "obj", "Release", "net10.0", "linux-x64", name)
-            : Path.Combine(AppContext.BaseDirectory, name));
+        var il = Inspect(name == "kiln.dll" ? Path.Combine(Cli, "obj", "Release", "net10.0", "linux-x64", name) : Path.Combine(AppContext.BaseDirectory, name));
         Assert.True(built.ReadyToRun, $"{name} in {Bin} is IL only");
         Assert.False(il.ReadyToRun, $"{name}: the IL it was compiled from is expected");
         Assert.Equal(il.Mvid, built.Mvid); // the same compilation: not an image left over from an earlier build
@@ -54,13 +52,8 @@ public sealed class ReadyToRunBuildTests : IDisposable
     public async Task The_release_build_serves_the_seeds_token_request_and_a_generate()
     {
         await using var node = await KilnProcess.StartAsync(_dir, kilnDll: Path.Combine(Bin, "kiln.dll"));
-        var demo = JsonSerializer.Deserialize<DemoCredential>(await File.ReadAllTextAsync(Path.Combine(_dir, Bootstrap.FileName)))!;
-        using var http = new HttpClient { BaseAddress = new Uri(node.BaseUrl) };
-        using var tokenRes = await http.PostFormAsync("/ims/token/v3", ("grant_type", "client_credentials"), ("client_id", demo.ClientId),
-            ("client_secret", demo.ClientSecret), ("scope", "openid,AdobeID,session,additional_info,read_organizations,firefly_api,ff_apis"));
-        var token = (await HttpAssert.JsonAsync(tokenRes, 200)).GetProperty("access_token").GetString();
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        http.DefaultRequestHeaders.Add("x-api-key", demo.ClientId);
+        var demo = await NodeKit.DemoAsync(_dir);
+        using var http = NodeKit.Authed(node, await NodeKit.TokenAsync(node, demo.ClientId, demo.ClientSecret, KilnFactory.FireflyScopes), demo.ClientId);
         using var res = await http.PostRawAsync("/v3/images/generate", """{"prompt":"x","seeds":[7],"size":{"width":1024,"height":1024}}""");
         var url = (await HttpAssert.JsonAsync(res, 200)).GetProperty("outputs")[0].GetProperty("image").GetProperty("url").GetString()!;
         FireflyKit.AssertJpeg(await FireflyKit.DownloadAsync(url), 1024, 1024);
