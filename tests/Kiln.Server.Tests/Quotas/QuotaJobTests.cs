@@ -70,6 +70,25 @@ public sealed class QuotaJobTests : IDisposable
     }
 
     [Fact]
+    public async Task Racing_cancels_of_one_job_give_its_images_back_exactly_once()
+    {
+        var demo = _kiln.With("Kiln:Quotas:Credential:PerDay", "3").WithSlowGenerator(600_000).Start();
+        using var http = await _kiln.DemoClientAsync();
+        await HttpAssert.JsonAsync(await http.GenerateAsync(1, async: true), 202); // stays held: the images of a second job
+        var job = await HttpAssert.JsonAsync(await http.GenerateAsync(2, async: true), 202);
+        var cancelUrl = job.GetProperty("cancelUrl").GetString()!;
+
+        var statuses = await Race.AllAsync(12, _ => http.PutAsync(cancelUrl, null));
+        Assert.Equal(1, statuses.Count(HttpStatusCode.OK));
+        Assert.Equal(11, statuses.Count(HttpStatusCode.Conflict));
+
+        using var admin = await _kiln.AdminAsync();
+        Assert.Equal(1, (await CredentialQuotaAsync(admin)).Long("used", "day")); // the other job's image only, not less
+        var totals = (await admin.UsageAsync(demo.OrgId)).GetProperty("totals");
+        Assert.Equal((1L, 1L), (totals.Long("images"), totals.Long("requests")));
+    }
+
+    [Fact]
     public async Task A_job_that_holds_images_keeps_them_through_a_downgrade_and_the_upgrade_and_gives_them_back_once()
     {
         var demo = _kiln.With("Kiln:Quotas:Credential:PerDay", "2").WithSlowGenerator(600_000).Start();
